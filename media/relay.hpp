@@ -1,0 +1,88 @@
+#pragma once
+// The relay: one WebRTC peer per terminal, media forwarded between the two
+// peers of a linked meeting without decoding. Thread-safe facade: the control
+// plane calls it from its own thread; the work happens on media workers (one
+// thread and one GMainContext each, a meeting pinned to one worker).
+
+#include <cstdint>
+#include <stdexcept>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace huijian::media {
+
+class Certificate;
+
+struct RelayConfig {
+  // Local addresses libnice gathers host candidates on (loopback in tests).
+  std::vector<std::string> addresses{"127.0.0.1"};
+  std::uint16_t port_min = 0;  // 0,0 = any ephemeral port
+  std::uint16_t port_max = 0;
+  unsigned workers = 1;
+};
+
+enum class PeerState { New, Checking, Connected, Secure, Failed, Closed };
+const char* to_string(PeerState) noexcept;
+
+// Events of one peer, called on a media worker thread: implementations must
+// hand them over to their own thread and return quickly.
+class PeerEvents {
+ public:
+  virtual ~PeerEvents() = default;
+  // A local ICE candidate as an SDP attribute value without "a=" ("candidate:..."),
+  // for the given mid; an empty candidate means gathering is complete.
+  virtual void on_local_candidate(const std::string& candidate, const std::string& mid) = 0;
+  virtual void on_peer_state(PeerState state, const std::string& detail) = 0;
+};
+
+// Thrown by open_peer for an offer the relay cannot accept; what() is for the client.
+class OfferError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RelayCounters {
+  std::uint64_t peers_open = 0;
+  std::uint64_t rtp_forwarded = 0;
+  std::uint64_t rtcp_forwarded = 0;
+  std::uint64_t audio_forwarded = 0;
+  std::uint64_t video_forwarded = 0;
+  std::uint64_t nacks_answered = 0;
+  std::uint64_t keyframe_requests = 0;
+  std::uint64_t dropped_unknown = 0;      // datagrams that are not STUN/DTLS/RTP/RTCP
+  std::uint64_t dropped_srtp = 0;         // failed SRTP/SRTCP authentication or replay
+  std::uint64_t dropped_unrouted = 0;     // valid media with no linked destination
+  std::uint64_t dropped_malformed = 0;    // bad RTP/RTCP after decryption
+};
+
+class Relay {
+ public:
+  Relay(RelayConfig config, const Certificate& dtls_certificate);
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  // Creates the peer `peer_id` for a terminal of meeting `meeting_id` from its
+  // SDP offer and returns the answer. Throws OfferError for a bad offer and
+  // std::invalid_argument if peer_id already exists.
+  std::string open_peer(const std::string& peer_id, const std::string& meeting_id,
+                        const std::string& offer_sdp, std::shared_ptr<PeerEvents> events);
+  // Adds a trickled remote candidate ("candidate:..."; empty = end of candidates).
+  // Throws OfferError when it is malformed or the peer is unknown.
+  void add_remote_candidate(const std::string& peer_id, const std::string& candidate,
+                            const std::string& mid);
+  // Starts forwarding between two open peers (both directions) and asks both
+  // senders for a keyframe. Idempotent.
+  void link(const std::string& peer_a, const std::string& peer_b);
+  void unlink(const std::string& peer_id);
+  void close_peer(const std::string& peer_id);
+
+  RelayCounters counters() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace huijian::media

@@ -1,0 +1,2 @@
+// Placeholder until the terminal lands.
+int main() { return 1; }
