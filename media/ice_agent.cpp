@@ -1,0 +1,133 @@
+#include "media/ice_agent.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace huijian::media {
+
+namespace {
+constexpr guint kComponent = 1;  // rtcp-mux: RTP and RTCP share component 1
+constexpr std::size_t kMaxCandidateLength = 512;
+}  // namespace
+
+IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
+                   std::uint16_t port_max, Listener& listener)
+    : listener_(listener),
+      context_(context),
+      agent_(nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE)) {
+  if (!agent_) throw IceError("could not create the ICE agent");
+  g_object_set(agent_.get(), "controlling-mode", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE,
+               "keepalive-conncheck", TRUE, nullptr);
+  for (const auto& text : local_addresses) {
+    NiceAddress address;
+    nice_address_init(&address);
+    if (!nice_address_set_from_string(&address, text.c_str()))
+      throw IceError("media address '" + text + "' is not an IP address");
+    if (!nice_agent_add_local_address(agent_.get(), &address))
+      throw IceError("could not use media address '" + text + "'");
+  }
+  stream_id_ = nice_agent_add_stream(agent_.get(), 1);
+  if (stream_id_ == 0) throw IceError("could not add an ICE stream");
+  if (port_min != 0 || port_max != 0) nice_agent_set_port_range(agent_.get(), stream_id_, kComponent, port_min, port_max);
+
+  gchar* ufrag = nullptr;
+  gchar* password = nullptr;
+  if (!nice_agent_get_local_credentials(agent_.get(), stream_id_, &ufrag, &password))
+    throw IceError("could not read the local ICE credentials");
+  local_ufrag_ = ufrag;
+  local_password_ = password;
+  g_free(ufrag);
+  g_free(password);
+
+  g_signal_connect(agent_.get(), "new-candidate-full", G_CALLBACK(&IceAgent::on_new_candidate), this);
+  g_signal_connect(agent_.get(), "candidate-gathering-done", G_CALLBACK(&IceAgent::on_gathering_done), this);
+  g_signal_connect(agent_.get(), "component-state-changed", G_CALLBACK(&IceAgent::on_component_state), this);
+  nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, context_, &IceAgent::on_receive, this);
+}
+
+IceAgent::~IceAgent() {
+  if (agent_) {
+    nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, context_, nullptr, nullptr);
+    g_signal_handlers_disconnect_by_data(agent_.get(), this);
+    nice_agent_remove_stream(agent_.get(), stream_id_);
+  }
+}
+
+void IceAgent::set_remote_credentials(const std::string& ufrag, const std::string& password) {
+  if (ufrag.empty() || password.empty() || ufrag.size() > 256 || password.size() > 256)
+    throw IceError("the offer's ICE ufrag/pwd are missing or too long");
+  if (!nice_agent_set_remote_credentials(agent_.get(), stream_id_, ufrag.c_str(), password.c_str()))
+    throw IceError("the offer's ICE credentials were refused");
+}
+
+void IceAgent::gather() {
+  if (!nice_agent_gather_candidates(agent_.get(), stream_id_))
+    throw IceError("could not gather ICE candidates on the media addresses (are they local addresses?)");
+}
+
+void IceAgent::add_remote_candidate(const std::string& candidate) {
+  if (candidate.empty()) {
+    nice_agent_peer_candidate_gathering_done(agent_.get(), stream_id_);
+    return;
+  }
+  if (candidate.size() > kMaxCandidateLength) throw IceError("candidate longer than 512 characters");
+  std::string line = candidate.rfind("a=", 0) == 0 ? candidate : "a=" + candidate;
+  if (line.rfind("a=candidate:", 0) != 0) throw IceError("a candidate must start with 'candidate:'");
+  // TCP candidates and mDNS host names are not for us: ignore them quietly.
+  if (line.find(" tcp ") != std::string::npos || line.find(" TCP ") != std::string::npos) return;
+  if (line.find(".local ") != std::string::npos) return;
+  NiceCandidate* parsed = nice_agent_parse_remote_candidate_sdp(agent_.get(), stream_id_, line.c_str());
+  if (!parsed) throw IceError("malformed ICE candidate: " + candidate.substr(0, 120));
+  GSList list{parsed, nullptr};
+  int added = nice_agent_set_remote_candidates(agent_.get(), stream_id_, kComponent, &list);
+  nice_candidate_free(parsed);
+  if (added < 0) throw IceError("the ICE candidate was refused");
+}
+
+bool IceAgent::send(std::span<const std::uint8_t> datagram) noexcept {
+  gint sent = nice_agent_send(agent_.get(), stream_id_, kComponent, static_cast<guint>(datagram.size()),
+                              reinterpret_cast<const gchar*>(datagram.data()));
+  return sent == static_cast<gint>(datagram.size());
+}
+
+void IceAgent::on_new_candidate(NiceAgent* agent, NiceCandidate* candidate, gpointer data) {
+  auto* self = static_cast<IceAgent*>(data);
+  gchar* sdp = nice_agent_generate_local_candidate_sdp(agent, candidate);
+  if (!sdp) return;
+  std::string line(sdp);
+  g_free(sdp);
+  if (line.rfind("a=", 0) == 0) line.erase(0, 2);
+  self->listener_.on_ice_candidate(line);
+}
+
+void IceAgent::on_gathering_done(NiceAgent*, guint, gpointer data) {
+  static_cast<IceAgent*>(data)->listener_.on_ice_candidate("");
+}
+
+void IceAgent::on_component_state(NiceAgent*, guint, guint, guint state, gpointer data) {
+  auto* self = static_cast<IceAgent*>(data);
+  IceState next = self->state_;
+  switch (state) {
+    case NICE_COMPONENT_STATE_CONNECTING:
+      next = IceState::Checking;
+      break;
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+      next = IceState::Connected;
+      break;
+    case NICE_COMPONENT_STATE_FAILED:
+      next = IceState::Failed;
+      break;
+    default:
+      return;
+  }
+  if (next == self->state_) return;
+  self->state_ = next;
+  self->listener_.on_ice_state(next);
+}
+
+void IceAgent::on_receive(NiceAgent*, guint, guint, guint len, gchar* buf, gpointer data) {
+  static_cast<IceAgent*>(data)->listener_.on_ice_datagram(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf), len));
+}
+
+}  // namespace huijian::media

@@ -1,0 +1,75 @@
+#pragma once
+// ICE for one peer: a libnice full agent in the controlled role with one
+// stream and one component (BUNDLE + rtcp-mux), host candidates on the
+// configured local addresses only, trickle both ways. Knows nothing of DTLS
+// or SRTP: it hands every non-STUN datagram to its listener.
+
+#include <nice/agent.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace huijian::media {
+
+class IceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class IceState { Gathering, Checking, Connected, Failed };
+
+class IceAgent {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // "candidate:..." (no "a="); empty when gathering is done.
+    virtual void on_ice_candidate(const std::string& candidate) = 0;
+    virtual void on_ice_state(IceState state) = 0;
+    virtual void on_ice_datagram(std::span<const std::uint8_t> datagram) noexcept = 0;
+  };
+
+  // Runs on `context` (the caller's media worker). Throws IceError.
+  IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
+           std::uint16_t port_max, Listener& listener);
+  ~IceAgent();
+  IceAgent(const IceAgent&) = delete;
+  IceAgent& operator=(const IceAgent&) = delete;
+
+  const std::string& local_ufrag() const noexcept { return local_ufrag_; }
+  const std::string& local_password() const noexcept { return local_password_; }
+
+  void set_remote_credentials(const std::string& ufrag, const std::string& password);
+  // Starts gathering; candidates arrive through the listener.
+  void gather();
+  // "candidate:..." or "a=candidate:..."; empty = the remote side finished gathering.
+  // Throws IceError for a malformed candidate (TCP and mDNS candidates are ignored, not errors).
+  void add_remote_candidate(const std::string& candidate);
+
+  // Sends one datagram on the selected pair; false if not connected or the socket refused it.
+  bool send(std::span<const std::uint8_t> datagram) noexcept;
+  bool connected() const noexcept { return state_ == IceState::Connected; }
+
+ private:
+  static void on_new_candidate(NiceAgent*, NiceCandidate*, gpointer self);
+  static void on_gathering_done(NiceAgent*, guint stream, gpointer self);
+  static void on_component_state(NiceAgent*, guint stream, guint component, guint state, gpointer self);
+  static void on_receive(NiceAgent*, guint stream, guint component, guint len, gchar* buf, gpointer self);
+
+  struct AgentUnref {
+    void operator()(NiceAgent* a) const noexcept { g_object_unref(a); }
+  };
+  Listener& listener_;
+  GMainContext* context_;
+  std::unique_ptr<NiceAgent, AgentUnref> agent_;
+  guint stream_id_ = 0;
+  std::string local_ufrag_;
+  std::string local_password_;
+  IceState state_ = IceState::Gathering;
+};
+
+}  // namespace huijian::media

@@ -1,0 +1,19 @@
+#include "media/relay_counters.hpp"
+
+namespace huijian::media {
+
+void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
+  auto get = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
+  out.rtp_forwarded += get(rtp_forwarded);
+  out.rtcp_forwarded += get(rtcp_forwarded);
+  out.audio_forwarded += get(audio_forwarded);
+  out.video_forwarded += get(video_forwarded);
+  out.nacks_answered += get(nacks_answered);
+  out.keyframe_requests += get(keyframe_requests);
+  out.dropped_unknown += get(dropped_unknown);
+  out.dropped_srtp += get(dropped_srtp);
+  out.dropped_unrouted += get(dropped_unrouted);
+  out.dropped_malformed += get(dropped_malformed);
+}
+
+}  // namespace huijian::media

@@ -1,0 +1,22 @@
+#pragma once
+// Counters of one media worker. Only that worker's thread writes them
+// (relaxed atomics, so other threads may read a consistent-enough snapshot).
+
+#include <atomic>
+#include <cstdint>
+
+#include "media/relay.hpp"
+
+namespace huijian::media {
+
+struct RelayCounterSet {
+  using Counter = std::atomic<std::uint64_t>;
+  Counter rtp_forwarded{0}, rtcp_forwarded{0}, audio_forwarded{0}, video_forwarded{0};
+  Counter nacks_answered{0}, keyframe_requests{0};
+  Counter dropped_unknown{0}, dropped_srtp{0}, dropped_unrouted{0}, dropped_malformed{0};
+
+  static void bump(Counter& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  void add_to(RelayCounters& out) const noexcept;
+};
+
+}  // namespace huijian::media
