@@ -1,2 +1,120 @@
-// Placeholder until the daemon lands.
-int main() { return 1; }
+// huijiand: the huijian control plane (HTTPS + WSS, meetings, store) and the
+// media relay in one process.
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "media/certificate.hpp"
+#include "media/relay.hpp"
+#include "signaling/component_logger.hpp"
+#include "signaling/config.hpp"
+#include "signaling/errors.hpp"
+#include "signaling/http_api.hpp"
+#include "signaling/https_server.hpp"
+#include "signaling/relay_media_port.hpp"
+#include "signaling/signaling_hub.hpp"
+#include "signaling/sqlite_meeting_repository.hpp"
+#include "signaling/tls_identity.hpp"
+
+#ifndef HUIJIAN_WEB_ROOT
+#define HUIJIAN_WEB_ROOT "web"
+#endif
+
+namespace net = boost::asio;
+namespace hs = huijian::signaling;
+
+int main(int argc, char** argv) {
+  CLI::App app{"huijiand - huijian meeting server (HTTPS + WSS control plane and media relay)"};
+  std::string config_file, listen, data_dir, log_level = "info";
+  app.add_option("-c,--config", config_file, "TOML configuration file (see docs/configuration.md)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--listen", listen, "override server.listen, e.g. 127.0.0.1:8443 (port 0 = any free port)");
+  app.add_option("--data-dir", data_dir, "override server.data_dir");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  CLI11_PARSE(app, argc, argv);
+
+  auto stderr_logger = spdlog::stderr_color_mt("huijiand");
+  spdlog::set_default_logger(stderr_logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ [%n] %v");
+  auto log = hs::component_logger("main");
+
+  try {
+    hs::Config config = config_file.empty() ? hs::default_config(std::filesystem::current_path())
+                                            : hs::load_config(config_file);
+    if (!listen.empty()) hs::parse_listen(listen, config.listen_address, config.listen_port);
+    if (!data_dir.empty()) config.data_dir = std::filesystem::absolute(data_dir).lexically_normal();
+    if (config.web_root.empty()) config.web_root = HUIJIAN_WEB_ROOT;
+
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) throw hs::ConfigError("cannot create the data directory " + config.data_dir.string() + ": " + ec.message());
+    ::chmod(config.data_dir.c_str(), 0700);
+
+    auto tls_identity = hs::load_or_create_tls_identity(config.data_dir / "tls");
+    log->info("TLS certificate SHA-256 fingerprint: {}", tls_identity.fingerprint_sha256);
+
+    hs::SqliteMeetingRepository store(config.data_dir / "huijian.sqlite3");
+    log->info("store {} (schema version {})", (config.data_dir / "huijian.sqlite3").string(), store.schema_version());
+
+    net::io_context io{1};
+    net::ssl::context tls{net::ssl::context::tls_server};
+    tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                    net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                    net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    tls.use_certificate_chain(net::buffer(tls_identity.certificate_pem));
+    tls.use_private_key(net::buffer(tls_identity.private_key_pem), net::ssl::context::pem);
+
+    // The relay is declared after io so it stops (and stops posting) before io goes away.
+    auto dtls_certificate = huijian::media::Certificate::generate("huijiand");
+    huijian::media::Relay relay(config.media, dtls_certificate);
+    hs::RelayMediaPort media(relay);
+
+    hs::SignalingHub hub(
+        config, store, &media, [&io](std::function<void()> f) { net::post(io, std::move(f)); },
+        hs::system_wall_clock());
+    hub.load_meetings();
+    hs::HttpApi api(config.web_root, config.admin_token, hub, store);
+    hs::HttpsServer server(io, tls, {config.listen_address, config.listen_port, config.max_message_bytes}, api, hub);
+    server.start();
+
+    net::steady_timer stop_timer(io);
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& error, int signal) {
+      if (error) return;
+      log->info("signal {}: shutting down", signal);
+      server.stop();
+      hub.shutdown("server shutdown");
+      // Give the sessions a moment to send the "ended" messages.
+      stop_timer.expires_after(std::chrono::milliseconds(300));
+      stop_timer.async_wait([&io](const boost::system::error_code&) { io.stop(); });
+    });
+
+    std::string host = config.listen_address.find(':') != std::string::npos ? "[" + config.listen_address + "]"
+                                                                             : config.listen_address;
+    std::printf("huijiand listening on https://%s:%u (wss /ws)\n", host.c_str(), server.port());
+    std::fflush(stdout);
+    log->info("web root {}", config.web_root.string());
+    io.run();
+    log->info("stopped");
+    return 0;
+  } catch (const hs::ConfigError& e) {
+    log->error("configuration: {}", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    log->error("{}", e.what());
+    return 1;
+  }
+}

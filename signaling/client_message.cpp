@@ -1,0 +1,144 @@
+#include "signaling/client_message.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "signaling/errors.hpp"
+
+namespace huijian::signaling {
+namespace {
+
+using nlohmann::json;
+
+const json* field(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string required_string(const json& object, const char* type, const char* name,
+                            std::size_t max_bytes) {
+  const json* v = field(object, name);
+  if (!v)
+    throw ProtocolError("missing_field",
+                        fmt::format("\"{}\" needs the field \"{}\" (a string)", type, name));
+  if (!v->is_string())
+    throw ProtocolError("bad_field", fmt::format("field \"{}\" of \"{}\" must be a string", name, type));
+  const auto& s = v->get_ref<const std::string&>();
+  if (s.size() > max_bytes)
+    throw ProtocolError("bad_field", fmt::format("field \"{}\" of \"{}\" is longer than {} bytes",
+                                                 name, type, max_bytes));
+  return s;
+}
+
+bool has_control_chars(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+}  // namespace
+
+std::size_t utf8_length(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (unsigned char c : text)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+ClientMessage parse_client_message(std::string_view text, std::size_t max_bytes,
+                                   std::string* type_out) {
+  if (text.size() > max_bytes)
+    throw ProtocolError("too_large", fmt::format("the message has {} bytes; the limit is {} bytes",
+                                                 text.size(), max_bytes));
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded())
+    throw ProtocolError("bad_json", "the message is not valid JSON (UTF-8 text expected)");
+  if (!doc.is_object())
+    throw ProtocolError("bad_json", "the message must be a JSON object with a \"type\" field");
+  const json* type_field = field(doc, "type");
+  if (!type_field)
+    throw ProtocolError("missing_field", "the message has no \"type\" field");
+  if (!type_field->is_string())
+    throw ProtocolError("bad_field", "field \"type\" must be a string");
+  const std::string type = type_field->get<std::string>();
+  if (type.size() > 64 || has_control_chars(type))
+    throw ProtocolError("unknown_type", "unknown message type (too long or not printable)");
+  if (type_out) *type_out = type;
+
+  if (type == "hello") {
+    HelloMessage m;
+    m.device = required_string(doc, "hello", "device", 64);
+    m.secret = required_string(doc, "hello", "secret", kMaxSecretBytes);
+    if (const json* meeting = field(doc, "meeting"); meeting && !meeting->is_null()) {
+      if (!meeting->is_string())
+        throw ProtocolError("bad_field", "field \"meeting\" of \"hello\" must be a string or null");
+      const auto& id = meeting->get_ref<const std::string&>();
+      if (id.empty() || id.size() > 64)
+        throw ProtocolError("bad_field", "field \"meeting\" of \"hello\" must be a meeting id of 1 to 64 characters");
+      m.meeting = id;
+    }
+    return m;
+  }
+  if (type == "offer") {
+    const json* v = field(doc, "sdp");
+    if (!v) throw ProtocolError("missing_field", "\"offer\" needs the field \"sdp\" (a string)");
+    if (!v->is_string()) throw ProtocolError("bad_field", "field \"sdp\" of \"offer\" must be a string");
+    const auto& sdp = v->get_ref<const std::string&>();
+    if (sdp.size() > kMaxSdpBytes)
+      throw ProtocolError("bad_sdp", fmt::format("the offer SDP is longer than {} bytes", kMaxSdpBytes));
+    if (sdp.rfind("v=0", 0) != 0)
+      throw ProtocolError("bad_sdp", "the offer is not an SDP session description: it must start with \"v=0\"");
+    if (sdp.find('\0') != std::string::npos)
+      throw ProtocolError("bad_sdp", "the offer SDP contains a NUL character");
+    return OfferMessage{sdp};
+  }
+  if (type == "candidate") {
+    CandidateMessage m;
+    m.candidate = required_string(doc, "candidate", "candidate", kMaxCandidateBytes);
+    if (!m.candidate.empty() &&
+        (m.candidate.rfind("candidate:", 0) != 0 || has_control_chars(m.candidate)))
+      throw ProtocolError("bad_candidate",
+                          "field \"candidate\" must start with \"candidate:\" (or be \"\" for end of candidates) and be one line");
+    const json* mid = field(doc, "sdpMid");
+    if (mid && !mid->is_null()) {
+      if (!mid->is_string())
+        throw ProtocolError("bad_field", "field \"sdpMid\" of \"candidate\" must be a string");
+      m.sdp_mid = mid->get<std::string>();
+      if (m.sdp_mid.size() > 32 || has_control_chars(m.sdp_mid))
+        throw ProtocolError("bad_field", "field \"sdpMid\" of \"candidate\" must be a short printable string");
+    }
+    const json* index = field(doc, "sdpMLineIndex");
+    if (index && !index->is_null()) {
+      if (!index->is_number_unsigned() || index->get<std::uint64_t>() > kMaxMLineIndex)
+        throw ProtocolError("bad_field", fmt::format(
+            "field \"sdpMLineIndex\" of \"candidate\" must be an integer from 0 to {}", kMaxMLineIndex));
+      m.mline_index = index->get<unsigned>();
+    }
+    if (m.sdp_mid.empty() && !m.mline_index)
+      throw ProtocolError("missing_field", "\"candidate\" needs \"sdpMid\" or \"sdpMLineIndex\"");
+    return m;
+  }
+  if (type == "ready") return ReadyMessage{};
+  if (type == "connect") return ConnectMessage{};
+  if (type == "end") {
+    EndMessage m;
+    if (const json* reason = field(doc, "reason"); reason && !reason->is_null()) {
+      if (!reason->is_string())
+        throw ProtocolError("bad_field", "field \"reason\" of \"end\" must be a string");
+      m.reason = reason->get<std::string>();
+      if (utf8_length(m.reason) > kMaxEndReasonChars)
+        throw ProtocolError("bad_field", fmt::format("field \"reason\" of \"end\" is longer than {} characters",
+                                                     kMaxEndReasonChars));
+      if (has_control_chars(m.reason))
+        throw ProtocolError("bad_field", "field \"reason\" of \"end\" must not contain control characters");
+    }
+    return m;
+  }
+  if (type == "ping") return PingMessage{};
+  throw ProtocolError("unknown_type",
+                      fmt::format("unknown message type \"{}\"; expected one of hello, offer, candidate, ready, connect, end, ping",
+                                  type));
+}
+
+}  // namespace huijian::signaling

@@ -1,0 +1,62 @@
+#pragma once
+// huijiand's configuration: a TOML file (docs/configuration.md) or defaults.
+// Unknown keys and bad values are refused with a ConfigError that names the
+// key and its line.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "media/relay.hpp"
+
+namespace huijian::signaling {
+
+enum class DeviceRole { LawyerTerminal, DetaineeTerminal };
+const char* to_string(DeviceRole role) noexcept;
+
+struct DeviceConfig {
+  std::string id;
+  std::string name;
+  DeviceRole role = DeviceRole::LawyerTerminal;
+  std::string secret;
+};
+
+struct MeetingConfig {
+  std::string id;
+  std::string lawyer_device;
+  std::string detainee_device;
+  std::string case_id;
+};
+
+struct Config {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t listen_port = 8443;
+  std::filesystem::path data_dir = "huijian-data";
+  std::filesystem::path web_root;  // empty = HUIJIAN_WEB_ROOT
+  std::string admin_token;         // empty = REST writes disabled
+  std::size_t max_message_bytes = 65536;
+  media::RelayConfig media;
+  std::vector<DeviceConfig> devices;
+  std::vector<MeetingConfig> meetings;
+
+  const DeviceConfig* find_device(std::string_view id) const noexcept;
+};
+
+// Defaults; relative paths are resolved against `base_dir`.
+Config default_config(const std::filesystem::path& base_dir);
+// Parses TOML text; `source_name` is used in messages, relative paths are
+// resolved against `base_dir`. Throws ConfigError.
+Config parse_config(std::string_view toml_text, const std::filesystem::path& base_dir,
+                    std::string_view source_name = "config");
+// Reads and parses a file; relative paths are resolved against its folder.
+Config load_config(const std::filesystem::path& file);
+
+// "host:port" or "[v6]:port"; throws ConfigError.
+void parse_listen(std::string_view text, std::string& address, std::uint16_t& port);
+// Device and meeting ids: 1..64 of [A-Za-z0-9._-].
+bool is_valid_id(std::string_view id) noexcept;
+
+}  // namespace huijian::signaling

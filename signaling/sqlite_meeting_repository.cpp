@@ -1,0 +1,243 @@
+#include "signaling/sqlite_meeting_repository.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
+#include "signaling/errors.hpp"
+
+namespace huijian::signaling {
+namespace {
+
+// Migration n (1-based) is kMigrations[n-1]. Never edit a released migration:
+// add a new one.
+constexpr const char* kMigrations[] = {
+    // 1: meetings and their events
+    "CREATE TABLE meetings ("
+    "  id TEXT PRIMARY KEY,"
+    "  lawyer_device TEXT NOT NULL,"
+    "  detainee_device TEXT NOT NULL,"
+    "  case_id TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  ended_at TEXT,"
+    "  end_reason TEXT,"
+    "  ended_by TEXT);"
+    "CREATE INDEX meetings_lawyer ON meetings(lawyer_device, state);"
+    "CREATE INDEX meetings_detainee ON meetings(detainee_device, state);"
+    "CREATE TABLE meeting_events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  meeting_id TEXT NOT NULL REFERENCES meetings(id),"
+    "  at TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX meeting_events_meeting ON meeting_events(meeting_id, id);",
+};
+
+constexpr const char* kMeetingColumns =
+    "id, lawyer_device, detainee_device, case_id, state, created_at, "
+    "COALESCE(ended_at, ''), COALESCE(end_reason, ''), COALESCE(ended_by, '')";
+
+MeetingRecord read_meeting(SQLite::Statement& q) {
+  MeetingRecord m;
+  m.id = q.getColumn(0).getString();
+  m.lawyer_device = q.getColumn(1).getString();
+  m.detainee_device = q.getColumn(2).getString();
+  m.case_id = q.getColumn(3).getString();
+  auto state_text = q.getColumn(4).getString();
+  auto state = meeting_state_from_string(state_text);
+  if (!state)
+    throw StoreError(fmt::format("meeting {} has an unknown state \"{}\" in the store", m.id, state_text));
+  m.state = *state;
+  m.created_at = q.getColumn(5).getString();
+  m.ended_at = q.getColumn(6).getString();
+  m.end_reason = q.getColumn(7).getString();
+  m.ended_by = q.getColumn(8).getString();
+  return m;
+}
+
+template <typename F>
+auto guarded(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(fmt::format("store: {} failed: {}", what, e.what()));
+  }
+}
+
+}  // namespace
+
+SqliteMeetingRepository::SqliteMeetingRepository(const std::filesystem::path& file) {
+  guarded("opening the database", [&] {
+    db_ = std::make_unique<SQLite::Database>(file.string(),
+                                             SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db_->setBusyTimeout(5000);
+    db_->exec("PRAGMA journal_mode=WAL");
+    db_->exec("PRAGMA foreign_keys=ON");
+    db_->exec("PRAGMA synchronous=NORMAL");
+    return 0;
+  });
+  migrate();
+}
+
+SqliteMeetingRepository::~SqliteMeetingRepository() = default;
+
+int SqliteMeetingRepository::latest_schema_version() noexcept {
+  return static_cast<int>(std::size(kMigrations));
+}
+
+int SqliteMeetingRepository::schema_version() {
+  return guarded("reading the schema version", [&] {
+    SQLite::Statement q(*db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    q.executeStep();
+    return q.getColumn(0).getInt();
+  });
+}
+
+void SqliteMeetingRepository::migrate() {
+  guarded("migrating the schema", [&] {
+    db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)");
+    int current = schema_version();
+    if (current > latest_schema_version())
+      throw StoreError(fmt::format(
+          "the store has schema version {} but this huijiand knows only up to {}: use a newer huijiand",
+          current, latest_schema_version()));
+    for (int v = current + 1; v <= latest_schema_version(); ++v) {
+      SQLite::Transaction tx(*db_);
+      db_->exec(kMigrations[v - 1]);
+      SQLite::Statement q(*db_, "INSERT INTO schema_version(version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))");
+      q.bind(1, v);
+      q.exec();
+      tx.commit();
+    }
+    return 0;
+  });
+}
+
+bool SqliteMeetingRepository::insert_if_absent(const MeetingRecord& meeting, const std::string& at,
+                                               const std::string& actor) {
+  return guarded("inserting a meeting", [&] {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_,
+                        "INSERT OR IGNORE INTO meetings(id, lawyer_device, detainee_device, case_id, "
+                        "state, created_at) VALUES (?, ?, ?, ?, 'waiting', ?)");
+    q.bind(1, meeting.id);
+    q.bind(2, meeting.lawyer_device);
+    q.bind(3, meeting.detainee_device);
+    q.bind(4, meeting.case_id);
+    q.bind(5, at);
+    if (q.exec() == 0) return false;
+    SQLite::Statement e(*db_,
+                        "INSERT INTO meeting_events(meeting_id, at, kind, actor, detail) "
+                        "VALUES (?, ?, 'created', ?, ?)");
+    e.bind(1, meeting.id);
+    e.bind(2, at);
+    e.bind(3, actor);
+    e.bind(4, fmt::format("lawyer {}, detainee {}", meeting.lawyer_device, meeting.detainee_device));
+    e.exec();
+    tx.commit();
+    return true;
+  });
+}
+
+void SqliteMeetingRepository::update_parties(const MeetingRecord& meeting) {
+  guarded("updating a meeting", [&] {
+    SQLite::Statement q(*db_,
+                        "UPDATE meetings SET lawyer_device = ?, detainee_device = ?, case_id = ? "
+                        "WHERE id = ? AND state != 'ended'");
+    q.bind(1, meeting.lawyer_device);
+    q.bind(2, meeting.detainee_device);
+    q.bind(3, meeting.case_id);
+    q.bind(4, meeting.id);
+    return q.exec();
+  });
+}
+
+std::optional<MeetingRecord> SqliteMeetingRepository::find(const std::string& id) {
+  return guarded("reading a meeting", [&]() -> std::optional<MeetingRecord> {
+    SQLite::Statement q(*db_, fmt::format("SELECT {} FROM meetings WHERE id = ?", kMeetingColumns));
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    return read_meeting(q);
+  });
+}
+
+std::optional<MeetingRecord> SqliteMeetingRepository::find_open_for_device(const std::string& device) {
+  return guarded("finding a device's meeting", [&]() -> std::optional<MeetingRecord> {
+    SQLite::Statement q(*db_, fmt::format("SELECT {} FROM meetings WHERE state != 'ended' AND "
+                                          "(lawyer_device = ?1 OR detainee_device = ?1) "
+                                          "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                                          kMeetingColumns));
+    q.bind(1, device);
+    if (!q.executeStep()) return std::nullopt;
+    return read_meeting(q);
+  });
+}
+
+std::vector<MeetingRecord> SqliteMeetingRepository::open_meetings() {
+  return guarded("listing open meetings", [&] {
+    std::vector<MeetingRecord> out;
+    SQLite::Statement q(*db_, fmt::format("SELECT {} FROM meetings WHERE state != 'ended' ORDER BY rowid",
+                                          kMeetingColumns));
+    while (q.executeStep()) out.push_back(read_meeting(q));
+    return out;
+  });
+}
+
+void SqliteMeetingRepository::record_state(const std::string& meeting_id, MeetingState state,
+                                           const std::string& at, const std::string& actor,
+                                           const std::string& detail) {
+  guarded("storing a state change", [&] {
+    SQLite::Transaction tx(*db_);
+    int changed = 0;
+    if (state == MeetingState::Ended) {
+      SQLite::Statement q(*db_,
+                          "UPDATE meetings SET state = 'ended', ended_at = ?, end_reason = ?, "
+                          "ended_by = ? WHERE id = ?");
+      q.bind(1, at);
+      q.bind(2, detail);
+      q.bind(3, actor);
+      q.bind(4, meeting_id);
+      changed = q.exec();
+    } else {
+      SQLite::Statement q(*db_, "UPDATE meetings SET state = ? WHERE id = ?");
+      q.bind(1, to_string(state));
+      q.bind(2, meeting_id);
+      changed = q.exec();
+    }
+    if (changed == 0) throw StoreError(fmt::format("store: meeting {} does not exist", meeting_id));
+    SQLite::Statement e(*db_,
+                        "INSERT INTO meeting_events(meeting_id, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)");
+    e.bind(1, meeting_id);
+    e.bind(2, at);
+    e.bind(3, std::string("state:") + to_string(state));
+    e.bind(4, actor);
+    e.bind(5, detail);
+    e.exec();
+    tx.commit();
+    return 0;
+  });
+}
+
+std::vector<MeetingEvent> SqliteMeetingRepository::events(const std::string& meeting_id) {
+  return guarded("reading meeting events", [&] {
+    std::vector<MeetingEvent> out;
+    SQLite::Statement q(*db_,
+                        "SELECT id, meeting_id, at, kind, actor, detail FROM meeting_events "
+                        "WHERE meeting_id = ? ORDER BY id");
+    q.bind(1, meeting_id);
+    while (q.executeStep()) {
+      MeetingEvent e;
+      e.id = q.getColumn(0).getInt64();
+      e.meeting_id = q.getColumn(1).getString();
+      e.at = q.getColumn(2).getString();
+      e.kind = q.getColumn(3).getString();
+      e.actor = q.getColumn(4).getString();
+      e.detail = q.getColumn(5).getString();
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+}  // namespace huijian::signaling

@@ -1,0 +1,40 @@
+#pragma once
+// MeetingRepository on one SQLite file (WAL mode), schema migrations in code:
+// the table schema_version holds the number of the last migration applied.
+
+#include <filesystem>
+#include <memory>
+
+#include "signaling/meeting_repository.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace huijian::signaling {
+
+class SqliteMeetingRepository final : public MeetingRepository {
+ public:
+  // Opens or creates the file and applies missing migrations. Throws StoreError.
+  explicit SqliteMeetingRepository(const std::filesystem::path& file);
+  ~SqliteMeetingRepository() override;
+
+  static int latest_schema_version() noexcept;
+  int schema_version();
+
+  bool insert_if_absent(const MeetingRecord& meeting, const std::string& at,
+                        const std::string& actor) override;
+  void update_parties(const MeetingRecord& meeting) override;
+  std::optional<MeetingRecord> find(const std::string& id) override;
+  std::optional<MeetingRecord> find_open_for_device(const std::string& device) override;
+  std::vector<MeetingRecord> open_meetings() override;
+  void record_state(const std::string& meeting_id, MeetingState state, const std::string& at,
+                    const std::string& actor, const std::string& detail) override;
+  std::vector<MeetingEvent> events(const std::string& meeting_id) override;
+
+ private:
+  void migrate();
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+}  // namespace huijian::signaling

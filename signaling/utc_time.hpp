@@ -1,0 +1,17 @@
+#pragma once
+// Wall-clock time for records and messages, injected so tests control it.
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace huijian::signaling {
+
+using WallClock = std::function<std::chrono::system_clock::time_point()>;
+
+// The real clock.
+WallClock system_wall_clock();
+// ISO-8601 UTC with milliseconds: "2026-11-23T09:00:00.123Z".
+std::string format_utc_ms(std::chrono::system_clock::time_point at);
+
+}  // namespace huijian::signaling

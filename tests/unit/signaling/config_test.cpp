@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include "signaling/config.hpp"
+#include "signaling/errors.hpp"
+
+using namespace huijian::signaling;
+
+namespace {
+
+const char* kGood = R"(
+[server]
+listen = "127.0.0.1:9443"
+data_dir = "data"
+admin_token = "0123456789abcdef0123"
+max_message_bytes = 32768
+
+[media]
+addresses = ["127.0.0.1", "::1"]
+port_min = 40000
+port_max = 40100
+workers = 2
+
+[[device]]
+id = "lawyer-1"
+name = "律师会见室 1"
+role = "lawyer-terminal"
+secret = "lawyer-secret-1"
+
+[[device]]
+id = "detainee-1"
+name = "会见室 A"
+role = "detainee-terminal"
+secret = "detainee-secret-1"
+
+[[meeting]]
+id = "m-1"
+lawyer_device = "lawyer-1"
+detainee_device = "detainee-1"
+case_id = "(2026)京0105刑初123号"
+)";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "/etc/huijian", "test.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Config: a complete file is read into every field") {
+  auto c = parse_config(kGood, "/etc/huijian", "test.toml");
+  CHECK(c.listen_address == "127.0.0.1");
+  CHECK(c.listen_port == 9443);
+  CHECK(c.data_dir == std::filesystem::path("/etc/huijian/data"));
+  CHECK(c.web_root.empty());
+  CHECK(c.admin_token == "0123456789abcdef0123");
+  CHECK(c.max_message_bytes == 32768);
+  CHECK(c.media.addresses == std::vector<std::string>{"127.0.0.1", "::1"});
+  CHECK(c.media.port_min == 40000);
+  CHECK(c.media.port_max == 40100);
+  CHECK(c.media.workers == 2);
+  REQUIRE(c.devices.size() == 2);
+  CHECK(c.devices[0].name == "律师会见室 1");
+  CHECK(c.devices[1].role == DeviceRole::DetaineeTerminal);
+  REQUIRE(c.find_device("detainee-1") != nullptr);
+  CHECK(c.find_device("detainee-1")->secret == "detainee-secret-1");
+  CHECK(c.find_device("nobody") == nullptr);
+  REQUIRE(c.meetings.size() == 1);
+  CHECK(c.meetings[0].case_id == "(2026)京0105刑初123号");
+}
+
+TEST_CASE("Config: an empty file gives the defaults") {
+  auto c = parse_config("", "/srv", "empty.toml");
+  CHECK(c.listen_address == "127.0.0.1");
+  CHECK(c.listen_port == 8443);
+  CHECK(c.data_dir == std::filesystem::path("/srv/huijian-data"));
+  CHECK(c.admin_token.empty());
+  CHECK(c.max_message_bytes == 65536);
+  CHECK(c.media.addresses == std::vector<std::string>{"127.0.0.1"});
+  CHECK(c.devices.empty());
+}
+
+TEST_CASE("Config: an unknown key is refused with its name and line") {
+  CHECK(error_of("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n") ==
+        "test.toml: unknown key \"listen_port\" in [server] (line 3); allowed keys are: listen, data_dir, "
+        "web_root, admin_token, max_message_bytes");
+  CHECK(error_of("\n[serverr]\n").find("unknown key \"serverr\" (line 2)") != std::string::npos);
+  CHECK(error_of("[[device]]\nid = \"a\"\nrole = \"lawyer-terminal\"\nsecret = \"12345678\"\ncolour = 1\n")
+            .find("unknown key \"colour\" in [device] (line 5)") != std::string::npos);
+}
+
+TEST_CASE("Config: bad values are refused with a message naming the key") {
+  CHECK(error_of("[server]\nlisten = 8443\n").find("server.listen must be a string (line 2)") != std::string::npos);
+  CHECK(error_of("[server]\nlisten = \"localhost:8443\"\n").find("is not an IP address") != std::string::npos);
+  CHECK(error_of("[server]\nlisten = \"127.0.0.1:70000\"\n").find("not a number from 0 to 65535") != std::string::npos);
+  CHECK(error_of("[server]\nmax_message_bytes = 10\n").find("server.max_message_bytes = 10 is out of range") !=
+        std::string::npos);
+  CHECK(error_of("[media]\nport_min = 5000\nport_max = 4000\n").find("must not be greater") != std::string::npos);
+  CHECK(error_of("[media]\naddresses = [\"not-an-ip\"]\n").find("\"not-an-ip\" is not an IP address") !=
+        std::string::npos);
+  CHECK(error_of("[[device]]\nid = \"a\"\nrole = \"officer\"\nsecret = \"12345678\"\n")
+            .find("device.role \"officer\" of device \"a\" is not one of lawyer-terminal, detainee-terminal (line 3)") !=
+        std::string::npos);
+  CHECK(error_of("[[device]]\nid = \"a b\"\nrole = \"lawyer-terminal\"\nsecret = \"12345678\"\n")
+            .find("device id \"a b\" is not a valid id") != std::string::npos);
+  CHECK(error_of("[[device]]\nid = \"a\"\nrole = \"lawyer-terminal\"\nsecret = \"short\"\n")
+            .find("must be 8 to 256 characters long") != std::string::npos);
+  CHECK(error_of("[server]\nadmin_token = \"abc\"\n").find("server.admin_token is too short") != std::string::npos);
+}
+
+TEST_CASE("Config: a meeting must name configured devices of the right roles") {
+  std::string devices =
+      "[[device]]\nid = \"l\"\nrole = \"lawyer-terminal\"\nsecret = \"12345678\"\n"
+      "[[device]]\nid = \"d\"\nrole = \"detainee-terminal\"\nsecret = \"12345678\"\n";
+  CHECK(error_of(devices + "[[meeting]]\nid = \"m\"\nlawyer_device = \"d\"\ndetainee_device = \"d\"\n")
+            .find("lawyer_device \"d\" is not a configured lawyer-terminal device") != std::string::npos);
+  CHECK(error_of(devices + "[[meeting]]\nid = \"m\"\nlawyer_device = \"l\"\ndetainee_device = \"x\"\n")
+            .find("detainee_device \"x\" is not a configured detainee-terminal device") != std::string::npos);
+  CHECK(error_of(devices + "[[meeting]]\nid = \"m\"\nlawyer_device = \"l\"\n")
+            .find("missing key \"detainee_device\" in [meeting]") != std::string::npos);
+  CHECK(error_of(devices + devices).find("device id \"l\" is used twice") != std::string::npos);
+}
+
+TEST_CASE("Config: a TOML syntax error names the line") {
+  CHECK(error_of("[server]\nlisten = \"127.0.0.1:1\n").find("test.toml: TOML syntax error at line 2") == 0);
+}
+
+TEST_CASE("Config: listen addresses accept IPv4 and bracketed IPv6") {
+  std::string address;
+  std::uint16_t port = 0;
+  parse_listen("[::1]:8443", address, port);
+  CHECK(address == "::1");
+  CHECK(port == 8443);
+  parse_listen("127.0.0.1:0", address, port);
+  CHECK(port == 0);
+  CHECK_THROWS_AS(parse_listen("127.0.0.1", address, port), ConfigError);
+  CHECK_THROWS_AS(parse_listen("127.0.0.1:", address, port), ConfigError);
+  CHECK_THROWS_AS(parse_listen("127.0.0.1:8x", address, port), ConfigError);
+}
