@@ -1,0 +1,81 @@
+#include "terminals/call_report.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+namespace huijian::terminals {
+
+CallReport::CallReport(std::string device, std::string role) : device_(std::move(device)), role_(std::move(role)) {}
+
+void CallReport::add_meeting_state(std::string state, std::string at) {
+  if (meeting_states_.size() < kMaxEntries) meeting_states_.push_back({std::move(state), std::move(at), {}});
+}
+
+void CallReport::add_connection_state(std::string kind, std::string state, std::string at) {
+  if (connection_states_.size() < kMaxEntries)
+    connection_states_.push_back({std::move(state), std::move(at), std::move(kind)});
+}
+
+void CallReport::add_error(std::string message) {
+  if (errors_.size() < kMaxEntries) errors_.push_back(std::move(message));
+}
+
+bool CallReport::saw_meeting_state(const std::string& state) const noexcept {
+  for (const auto& s : meeting_states_)
+    if (s.state == state) return true;
+  return false;
+}
+
+nlohmann::json CallReport::to_json() const {
+  using nlohmann::json;
+  json j;
+  j["device"] = device_;
+  j["role"] = role_;
+  j["meeting"] = meeting_.empty() ? json(nullptr) : json(meeting_);
+  j["time_to_first_remote_frame_ms"] = ttff_ms_ ? json(*ttff_ms_) : json(nullptr);
+  j["remote_frames_decoded"] = media_.remote_frames_decoded;
+  j["remote_width"] = media_.remote_width;
+  j["remote_height"] = media_.remote_height;
+  j["remote_audio_packets"] = media_.remote_audio_packets;
+  j["local_frames_sent"] = media_.local_frames_sent;
+  json ms = json::array();
+  for (const auto& s : meeting_states_) ms.push_back({{"state", s.state}, {"at", s.at}});
+  j["meeting_states"] = std::move(ms);
+  json cs = json::array();
+  for (const auto& s : connection_states_) cs.push_back({{"kind", s.kind}, {"state", s.state}, {"at", s.at}});
+  j["connection_states"] = std::move(cs);
+  j["errors"] = errors_;
+  j["exit_reason"] = exit_reason_;
+  return j;
+}
+
+void CallReport::write(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) throw ReportError("cannot write report '" + tmp + "': check the directory exists and is writable");
+    out << to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    out.close();
+    if (!out) throw ReportError("writing report '" + tmp + "' failed (disk full?)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw ReportError("cannot rename report '" + tmp + "' to '" + path + "'");
+}
+
+std::string iso_now() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto secs = time_point_cast<seconds>(now);
+  auto ms = duration_cast<milliseconds>(now - secs).count();
+  std::time_t t = system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace huijian::terminals

@@ -1,0 +1,71 @@
+#pragma once
+// What one terminal run saw: meeting and connection states in order, media
+// counters, errors and why it exited. Written as JSON with --report.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace huijian::terminals {
+
+class ReportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TimedState {
+  std::string state;
+  std::string at;    // ISO 8601
+  std::string kind;  // connection states: "ice", "peer", "gathering", "server"; empty for meeting states
+};
+
+struct MediaCounters {
+  std::uint64_t remote_frames_decoded = 0;
+  int remote_width = 0;
+  int remote_height = 0;
+  std::uint64_t remote_audio_packets = 0;
+  std::uint64_t local_frames_sent = 0;
+};
+
+class CallReport {
+ public:
+  CallReport(std::string device, std::string role);
+
+  void set_meeting(std::string meeting_id) { meeting_ = std::move(meeting_id); }
+  void add_meeting_state(std::string state, std::string at);
+  void add_connection_state(std::string kind, std::string state, std::string at);
+  void add_error(std::string message);
+  void set_time_to_first_remote_frame_ms(std::int64_t ms) { ttff_ms_ = ms; }
+  void set_media(const MediaCounters& counters) { media_ = counters; }
+  void set_exit_reason(std::string reason) { exit_reason_ = std::move(reason); }
+
+  const std::vector<TimedState>& meeting_states() const noexcept { return meeting_states_; }
+  const std::vector<std::string>& errors() const noexcept { return errors_; }
+  bool saw_meeting_state(const std::string& state) const noexcept;
+
+  nlohmann::json to_json() const;
+  // Writes to `path` through a temporary file and a rename, so a reader never
+  // sees half a report. Throws ReportError naming the path on failure.
+  void write(const std::string& path) const;
+
+ private:
+  static constexpr std::size_t kMaxEntries = 1000;  // bounded: the server could flood us
+  std::string device_;
+  std::string role_;
+  std::string meeting_;
+  std::optional<std::int64_t> ttff_ms_;
+  MediaCounters media_;
+  std::vector<TimedState> meeting_states_;
+  std::vector<TimedState> connection_states_;
+  std::vector<std::string> errors_;
+  std::string exit_reason_;
+};
+
+// Current UTC time as "2024-05-01T12:34:56.789Z".
+std::string iso_now();
+
+}  // namespace huijian::terminals
