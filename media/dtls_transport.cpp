@@ -82,6 +82,24 @@ bool looks_like_dtls(std::span<const std::uint8_t> datagram) {
   return datagram.size() >= kRecordHeader && datagram[0] >= 20 && datagram[0] <= 63;
 }
 
+// Every record of the datagram has a whole header and a body that fits in the
+// datagram; once connected (min_protected > 0), a record of a protected epoch
+// (not 0) is at least as long as the cipher's nonce and tag. OpenSSL 3.0
+// answers a too-short protected record with a read error instead of dropping
+// it, so such forged records must not reach it.
+bool records_well_formed(std::span<const std::uint8_t> datagram, std::size_t min_protected) {
+  std::size_t offset = 0;
+  while (offset < datagram.size()) {
+    if (datagram.size() - offset < kRecordHeader) return false;
+    const std::size_t epoch = (std::size_t{datagram[offset + 3]} << 8) | datagram[offset + 4];
+    const std::size_t length = (std::size_t{datagram[offset + 11]} << 8) | datagram[offset + 12];
+    if (length > datagram.size() - offset - kRecordHeader) return false;
+    if (min_protected > 0 && epoch != 0 && length < min_protected) return false;
+    offset += kRecordHeader + length;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* to_string(DtlsTransport::State state) noexcept {
@@ -216,6 +234,10 @@ void DtlsTransport::receive(std::span<const std::uint8_t> datagram, Clock::time_
       ++counters_.datagrams_ignored;
       return;
     }
+    if (!records_well_formed(datagram, state_ == State::Connected ? min_protected_record_ : 0)) {
+      ++counters_.datagrams_malformed;
+      return;
+    }
     // One datagram at a time: anything OpenSSL left unread belongs to an earlier datagram.
     if (BIO_ctrl_pending(rbio_) != 0) (void)BIO_reset(rbio_);
     if (BIO_write(rbio_, datagram.data(), static_cast<int>(datagram.size())) != static_cast<int>(datagram.size())) {
@@ -275,6 +297,10 @@ void DtlsTransport::on_handshake_done() {
     fail(kFingerprintMismatch);
     return;
   }
+  // AES-GCM records carry an 8-byte explicit nonce and a 16-byte tag; ChaCha20-Poly1305 only the tag.
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+  min_protected_record_ =
+      cipher != nullptr && SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305 ? 16 : 24;
   const SRTP_PROTECTION_PROFILE* selected = SSL_get_selected_srtp_profile(ssl);
   SrtpProfile profile;
   if (selected != nullptr && selected->id == SRTP_AEAD_AES_128_GCM) {
@@ -350,6 +376,15 @@ void DtlsTransport::drive_connected() {
       log().info("DTLS closed by the peer");
       listener_.on_dtls_closed();
       return;
+    }
+    if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+      // No alert and no OpenSSL error: a record OpenSSL would not take, which
+      // only a forger sends. The SRTP keys are already in use and the peer's
+      // own records still authenticate, so the connection stays up.
+      if (counters_.read_errors_ignored++ % 1000 == 0)
+        log().warn("DTLS: ignored a datagram OpenSSL could not read after the handshake ({} so far)",
+                   counters_.read_errors_ignored);
+      break;
     }
     std::string reason = "DTLS connection failed: " + openssl_errors();
     flush();

@@ -67,6 +67,8 @@ class DtlsTransport {
     std::uint64_t datagrams_sent = 0;
     std::uint64_t retransmissions = 0;    // handle_timeout calls that resent a flight
     std::uint64_t application_data_dropped = 0;
+    std::uint64_t datagrams_malformed = 0;  // record framing that no DTLS peer sends (forged or corrupt)
+    std::uint64_t read_errors_ignored = 0;  // records OpenSSL refused after the handshake without an alert
   };
 
   static constexpr std::size_t kMtu = 1200;                // largest datagram we send
@@ -132,6 +134,8 @@ class DtlsTransport {
   bool fingerprint_mismatch_ = false;
   std::string remote_fingerprint_;
   Counters counters_;
+  // Smallest body of a protected record once connected (AEAD nonce + tag).
+  std::size_t min_protected_record_ = 0;
 };
 
 const char* to_string(DtlsTransport::State state) noexcept;

@@ -166,7 +166,12 @@ void Peer::on_ice_datagram(std::span<const std::uint8_t> datagram) noexcept {
   switch (classify_datagram(datagram)) {
     case PacketKind::Dtls:
       if (dtls_) {
+        const auto refused = [](const DtlsTransport::Counters& c) {
+          return c.datagrams_ignored + c.datagrams_malformed + c.read_errors_ignored;
+        };
+        const auto before = refused(dtls_->counters());
         dtls_->receive(datagram, Clock::now());
+        if (refused(dtls_->counters()) != before) RelayCounterSet::bump(counters_.dropped_dtls);
         try {
           schedule_dtls_timer();
         } catch (...) {

@@ -54,6 +54,7 @@ struct RelayCounters {
   std::uint64_t dropped_srtp = 0;         // failed SRTP/SRTCP authentication or replay
   std::uint64_t dropped_unrouted = 0;     // valid media with no linked destination
   std::uint64_t dropped_malformed = 0;    // bad RTP/RTCP after decryption
+  std::uint64_t dropped_dtls = 0;         // DTLS datagrams refused before OpenSSL or that OpenSSL could not read
 };
 
 class Relay {

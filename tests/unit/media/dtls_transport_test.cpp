@@ -351,6 +351,46 @@ TEST_CASE("DtlsTransport: garbage after the handshake leaves the connection up",
   CHECK(link.client_side.failures.empty());
 }
 
+TEST_CASE("DtlsTransport: well-formed forged records after the handshake leave the connection up", "[dtls]") {
+  // Records with a consistent header (as an attacker who spoofs the peer's
+  // address would send them): each content type, epochs 0, 1 and 2.
+  const int type = GENERATE(20, 21, 22, 23, 24, 63);
+  const int epoch = GENERATE(0, 1, 2);
+  Link link(client_certificate(), server_certificate(), server_certificate().fingerprint_sha256(),
+            client_certificate().fingerprint_sha256());
+  link.run();
+  check_connected_pair(link);
+  std::mt19937 random(static_cast<unsigned>(type * 7 + epoch));
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int i = 0; i < 50; ++i) {
+    const std::size_t body = 1 + static_cast<std::size_t>(i) * 7;  // also shorter than nonce + tag
+    std::vector<std::uint8_t> datagram(13 + body);
+    for (auto& b : datagram) b = static_cast<std::uint8_t>(byte(random));
+    datagram[0] = static_cast<std::uint8_t>(type);
+    datagram[1] = 0xfe;
+    datagram[2] = 0xfd;
+    datagram[3] = 0;
+    datagram[4] = static_cast<std::uint8_t>(epoch);
+    datagram[11] = static_cast<std::uint8_t>(body >> 8);
+    datagram[12] = static_cast<std::uint8_t>(body);
+    if (type == 22 && epoch == 0) datagram[13] = 1;  // a ClientHello
+    link.server.receive(datagram, Clock::now());
+    link.client.receive(datagram, Clock::now());
+  }
+  link.pump();
+  INFO("content type " << type << ", epoch " << epoch);
+  CHECK(link.client.state() == DtlsTransport::State::Connected);
+  CHECK(link.server.state() == DtlsTransport::State::Connected);
+  CHECK(link.client_side.failures.empty());
+  CHECK(link.server_side.failures.empty());
+  if (epoch != 0) CHECK(link.server.counters().datagrams_malformed > 0);  // the too-short ones
+  // The real peer's records still work: a close_notify is understood.
+  link.client.close();
+  link.pump();
+  CHECK(link.server.state() == DtlsTransport::State::Closed);
+  CHECK(link.server_side.closed_calls == 1);
+}
+
 TEST_CASE("DtlsTransport: close sends close_notify and the peer moves to Closed", "[dtls]") {
   Link link(client_certificate(), server_certificate(), server_certificate().fingerprint_sha256(),
             client_certificate().fingerprint_sha256());
