@@ -170,6 +170,28 @@ HttpResponse HttpApi::handle_api(const HttpRequest& req, std::string_view path) 
       return json_error(req, http::status::method_not_allowed, "method_not_allowed", "use GET");
     return json_response(req, http::status::ok, json{{"ok", true}, {"version", HUIJIAN_VERSION}});
   }
+  if (path == "/api/stats") {
+    if (req.method() != http::verb::get)
+      return json_error(req, http::status::method_not_allowed, "method_not_allowed", "use GET");
+    if (auto denied = check_admin(req)) return *denied;
+    json relay = nullptr;
+    if (relay_counters_) {
+      auto c = relay_counters_();
+      relay = json{{"peers_open", c.peers_open},
+                   {"rtp_forwarded", c.rtp_forwarded},
+                   {"rtcp_forwarded", c.rtcp_forwarded},
+                   {"audio_forwarded", c.audio_forwarded},
+                   {"video_forwarded", c.video_forwarded},
+                   {"nacks_answered", c.nacks_answered},
+                   {"keyframe_requests", c.keyframe_requests},
+                   {"dropped_unknown", c.dropped_unknown},
+                   {"dropped_srtp", c.dropped_srtp},
+                   {"dropped_unrouted", c.dropped_unrouted},
+                   {"dropped_malformed", c.dropped_malformed},
+                   {"dropped_dtls", c.dropped_dtls}};
+    }
+    return json_response(req, http::status::ok, json{{"relay", std::move(relay)}});
+  }
   constexpr std::string_view meetings = "/api/meetings";
   if (path == meetings) {
     if (req.method() != http::verb::post)

@@ -4,11 +4,13 @@
 // (docs/protocol.md).
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "media/relay.hpp"
 #include "signaling/meeting_repository.hpp"
 #include "signaling/signaling_hub.hpp"
 
@@ -26,6 +28,10 @@ class HttpApi {
   HttpApi(std::filesystem::path web_root, std::string admin_token, SignalingHub& hub,
           MeetingRepository& store);
 
+  // Where GET /api/stats reads the relay's counters; without it the relay
+  // part of the answer is null.
+  void set_relay_counters(std::function<media::RelayCounters()> source) { relay_counters_ = std::move(source); }
+
   HttpResponse handle(const HttpRequest& request);
   // A response for a request whose body was over kMaxRequestBodyBytes.
   static HttpResponse too_large(unsigned version);
@@ -40,6 +46,7 @@ class HttpApi {
   std::string admin_token_;
   SignalingHub& hub_;
   MeetingRepository& store_;
+  std::function<media::RelayCounters()> relay_counters_;
 };
 
 }  // namespace huijian::signaling

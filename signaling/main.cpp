@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
         hs::system_wall_clock());
     hub.load_meetings();
     hs::HttpApi api(config.web_root, config.admin_token, hub, store);
+    api.set_relay_counters([&relay] { return relay.counters(); });
     hs::HttpsServer server(io, tls, {config.listen_address, config.listen_port, config.max_message_bytes}, api, hub);
     server.start();
 
