@@ -111,7 +111,7 @@ TEST_CASE("ServerUrl: splits host, port and path") {
   CHECK_THROWS_AS(parse_server_url("ws://127.0.0.1/ws"), OptionsError);
 }
 
-TEST_CASE("TerminalOptions: a loopback server keeps ICE on 127.0.0.1; otherwise all interfaces unless told") {
+TEST_CASE("TerminalOptions: a loopback server keeps ICE on 127.0.0.1, another server uses all interfaces unless told") {
   CHECK(parse_terminal_options(base())->ice_addresses == std::vector<std::string>{"127.0.0.1"});
   std::vector<std::string> remote{"--role", "lawyer", "--server", "wss://meet.example.org/ws", "--insecure",
                                   "--device", "d", "--secret", "s"};
