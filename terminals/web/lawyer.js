@@ -1,0 +1,602 @@
+// huijian lawyer terminal (browser). Served by huijiand as /lawyer.js.
+//
+// Talks the terminal protocol of huijiand over wss://<host>/ws: hello ->
+// welcome, then this page is the OFFERER: it sends its offer right after the
+// welcome so media is ready when the meeting connects, trickles ICE candidates
+// both ways ("candidate": "" ends them), shows "对方已就位" with a connect
+// button when the detainee is ready, and shows both pictures and the running
+// call time once the meeting is connected.
+//
+// Query parameters (for tests and kiosks): ?device=ID&secret=S prefill the
+// form; &auto=1 signs in at once and presses connect as soon as the other side
+// is ready. The secret is removed from the address bar after it is read.
+//
+// window.huijian exposes the state for tests: { state, pc, events, connectedAt,
+// meeting, ... , connect(), end(reason) }.
+
+const MAX_MESSAGE_CHARS = 64 * 1024;   // the server's limit; anything larger is dropped
+const MAX_EVENTS = 2000;               // bounded history for tests
+const MAX_PENDING_CANDIDATES = 200;    // bound on candidates queued before the answer
+
+const STATE_TEXT = {
+  'signed-out': '未登录 · Signed out',
+  'signing-in': '正在登录 · Signing in',
+  'no-meeting': '暂无会见 · No meeting scheduled',
+  waiting: '等待对方就位 · Waiting for the detainee',
+  detainee_ready: '对方已就位 · Detainee ready',
+  connected: '会见中 · In meeting',
+  ended: '会见已结束 · Meeting ended',
+  disconnected: '已断开 · Disconnected',
+};
+
+const MEDIA_TEXT = {
+  connected: '已连接 · Connected',
+  secure: '已加密 · Encrypted',
+  failed: '连接失败 · Failed',
+  closed: '已关闭 · Closed',
+};
+
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  login: $('login'), device: $('device'), secret: $('secret'), loginButton: $('login-button'),
+  loginStatus: $('login-status'), facts: $('facts'), meetingId: $('meeting-id'), caseId: $('case-id'),
+  peerName: $('peer-name'), stateText: $('state-text'), mediaText: $('media-text'), callTime: $('call-time'),
+  callTimeBig: $('call-time-big'), call: $('call'), remoteVideo: $('remote-video'), remoteAudio: $('remote-audio'),
+  remoteLabel: $('remote-label'), remotePlaceholder: $('remote-placeholder'), localVideo: $('local-video'),
+  localLabel: $('local-label'), endButton: $('end-button'), readyOverlay: $('ready-overlay'),
+  connectButton: $('connect-button'), endedOverlay: $('ended-overlay'), endedReason: $('ended-reason'),
+  banner: $('error-banner'), bannerText: $('error-text'), bannerClose: $('error-close'),
+};
+
+const params = new URLSearchParams(location.search);
+const autoMode = params.get('auto') === '1';
+
+// Everything a test may want to look at lives on this one object.
+const huijian = {
+  state: 'signed-out',
+  meetingState: null,
+  mediaState: null,
+  pc: null,
+  ws: null,
+  events: [],
+  errors: [],
+  connectedAt: null,
+  endedAt: null,
+  endReason: null,
+  device: null,
+  name: null,
+  role: null,
+  meeting: null,
+  auto: autoMode,
+  localStream: null,
+  remoteStream: null,
+  connect: () => pressConnect('api'),
+  end: (reason) => sendEnd(reason || '律师结束会见 · ended by the lawyer'),
+};
+window.huijian = huijian;
+
+function record(kind, detail) {
+  const entry = { at: new Date().toISOString(), t: Math.round(performance.now()), kind, ...detail };
+  huijian.events.push(entry);
+  if (huijian.events.length > MAX_EVENTS) huijian.events.splice(0, huijian.events.length - MAX_EVENTS);
+  console.log(`[huijian] ${kind}`, JSON.stringify(detail));
+}
+
+// ---------------------------------------------------------------- UI helpers
+
+function showError(text) {
+  huijian.errors.push({ at: new Date().toISOString(), text });
+  ui.bannerText.textContent = text;
+  ui.banner.hidden = false;
+  record('error', { text });
+}
+
+ui.bannerClose.addEventListener('click', () => { ui.banner.hidden = true; });
+
+function setState(state, extra = {}) {
+  huijian.state = state;
+  ui.stateText.textContent = STATE_TEXT[state] || state;
+  document.body.dataset.state = state;
+  record('state', { state, ...extra });
+  render();
+}
+
+function render() {
+  const s = huijian.state;
+  const inMeeting = huijian.meeting && !['ended', 'disconnected', 'signed-out'].includes(s);
+  ui.readyOverlay.hidden = s !== 'detainee_ready';
+  ui.endedOverlay.hidden = s !== 'ended';
+  ui.endButton.disabled = !inMeeting;
+  ui.remotePlaceholder.hidden = s === 'connected' && remoteVideoPlaying;
+}
+
+function pad2(n) { return String(n).padStart(2, '0'); }
+
+function formatDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  return `${pad2(Math.floor(total / 3600))}:${pad2(Math.floor(total / 60) % 60)}:${pad2(total % 60)}`;
+}
+
+let timerHandle = null;
+function tick() {
+  const until = huijian.endedAt ?? Date.now();
+  const text = huijian.connectedAt ? formatDuration(until - huijian.connectedAt) : '00:00:00';
+  ui.callTime.textContent = text;
+  ui.callTimeBig.textContent = text;
+}
+function startTimer() {
+  if (timerHandle === null) timerHandle = setInterval(tick, 250);
+  tick();
+}
+function stopTimer() {
+  if (timerHandle !== null) clearInterval(timerHandle);
+  timerHandle = null;
+  tick();
+}
+
+let remoteVideoPlaying = false;
+ui.remoteVideo.addEventListener('playing', () => { remoteVideoPlaying = true; record('ui', { remoteVideo: 'playing' }); render(); });
+ui.remoteVideo.addEventListener('resize', () => {
+  record('ui', { remoteVideoSize: `${ui.remoteVideo.videoWidth}x${ui.remoteVideo.videoHeight}` });
+});
+
+// ----------------------------------------------------------------- signaling
+
+function send(msg) {
+  const ws = huijian.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) {
+    record('ws', { dropped: msg.type, why: 'socket not open' });
+    return false;
+  }
+  ws.send(JSON.stringify(msg));
+  if (msg.type !== 'candidate' && msg.type !== 'hello') record('sent', { type: msg.type });
+  return true;
+}
+
+function signIn(device, secret) {
+  if (huijian.ws) return;
+  ui.loginButton.disabled = true;
+  ui.loginStatus.textContent = '正在连接服务器… · Connecting to the server…';
+  setState('signing-in');
+  const scheme = location.protocol === 'http:' ? 'ws' : 'wss';
+  let ws;
+  try {
+    ws = new WebSocket(`${scheme}://${location.host}/ws`);
+  } catch (e) {
+    failSignIn(`无法连接服务器 · Cannot reach the server: ${e.message}`);
+    return;
+  }
+  huijian.ws = ws;
+  let welcomed = false;
+  ws.addEventListener('open', () => {
+    record('ws', { open: true });
+    ws.send(JSON.stringify({ type: 'hello', device, secret }));
+  });
+  ws.addEventListener('message', (ev) => {
+    if (typeof ev.data !== 'string' || ev.data.length > MAX_MESSAGE_CHARS) {
+      record('ws', { dropped: 'oversized or binary message' });
+      return;
+    }
+    let msg;
+    try {
+      msg = JSON.parse(ev.data);
+    } catch {
+      record('ws', { dropped: 'invalid JSON' });
+      return;
+    }
+    if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') {
+      record('ws', { dropped: 'message without type' });
+      return;
+    }
+    if (msg.type === 'welcome') welcomed = true;
+    try {
+      handleMessage(msg, welcomed);
+    } catch (e) {
+      showError(`处理服务器消息出错 · Could not handle "${msg.type}": ${e.message}`);
+    }
+  });
+  ws.addEventListener('close', (ev) => {
+    record('ws', { closed: true, code: ev.code, reason: ev.reason });
+    if (huijian.ws !== ws) return; // already handled (sign-in failed and the page closed it)
+    huijian.ws = null;
+    if (!welcomed) {
+      failSignIn(`登录失败：与服务器的连接已关闭 · Sign-in failed: the server closed the connection (${ev.code})`);
+    } else if (huijian.state !== 'ended') {
+      showError(`与服务器的连接已断开 · Connection to the server was lost (${ev.code}${ev.reason ? ': ' + ev.reason : ''})`);
+      closeMedia();
+      stopTimer();
+      setState('disconnected');
+    }
+  });
+  ws.addEventListener('error', () => record('ws', { error: true }));
+}
+
+function failSignIn(text) {
+  ui.loginStatus.textContent = text;
+  ui.loginButton.disabled = false;
+  ui.login.hidden = false;
+  if (huijian.ws) { try { huijian.ws.close(); } catch { /* already closing */ } }
+  huijian.ws = null;
+  showError(text);
+  setState('signed-out');
+}
+
+function handleMessage(msg, welcomed) {
+  switch (msg.type) {
+    case 'welcome': return onWelcome(msg);
+    case 'answer': return onAnswer(msg);
+    case 'candidate': return onRemoteCandidate(msg);
+    case 'state': return onMeetingState(msg);
+    case 'peer_ready': return onPeerReady(msg);
+    case 'ended': return onEnded(msg.reason, msg.by);
+    case 'media': return onMediaState(msg.state);
+    case 'error': {
+      const text = `${msg.message || '服务器错误 · Server error'}${msg.code ? ` (${msg.code})` : ''}`;
+      record('server-error', { code: msg.code, message: msg.message });
+      if (!welcomed) failSignIn(`登录失败 · Sign-in failed: ${text}`);
+      else showError(text);
+      return;
+    }
+    default:
+      record('ws', { ignored: msg.type });
+  }
+}
+
+function onWelcome(msg) {
+  huijian.device = msg.device ?? null;
+  huijian.name = msg.name ?? msg.device ?? null;
+  huijian.role = msg.role ?? null;
+  record('welcome', { device: huijian.device, role: huijian.role, meeting: msg.meeting?.id ?? null });
+  ui.login.hidden = true;
+  ui.loginStatus.textContent = '';
+  ui.banner.hidden = true; // a sign-in failure from before no longer applies
+  ui.facts.hidden = false;
+  ui.call.hidden = false;
+  ui.localLabel.textContent = huijian.name || '本机 · This terminal';
+  if (huijian.role && huijian.role !== 'lawyer-terminal') {
+    showError(`此页面仅供律师终端使用，本设备角色为 ${huijian.role} · This page is for lawyer terminals only`);
+  }
+  const m = msg.meeting;
+  if (!m || typeof m !== 'object') {
+    huijian.meeting = null;
+    setState('no-meeting');
+    return;
+  }
+  huijian.meeting = { id: m.id ?? null, case_id: m.case_id ?? null, peer: m.peer ?? null };
+  ui.meetingId.textContent = m.id ?? '—';
+  ui.caseId.textContent = m.case_id ?? '—';
+  const peerName = m.peer?.name || m.peer?.device || '—';
+  ui.peerName.textContent = peerName;
+  ui.remoteLabel.textContent = peerName;
+  huijian.meetingState = m.state ?? 'waiting';
+  applyMeetingState(huijian.meetingState, {});
+  if (huijian.meetingState !== 'ended') {
+    startMedia().catch((e) => showError(`无法建立媒体连接 · Could not set up media: ${e.message}`));
+  }
+}
+
+function onMeetingState(msg) {
+  if (huijian.meeting && msg.meeting && msg.meeting !== huijian.meeting.id) {
+    record('ws', { ignored: 'state of another meeting', meeting: msg.meeting });
+    return;
+  }
+  huijian.meetingState = msg.state;
+  applyMeetingState(msg.state, { by: msg.by, serverAt: msg.at, text: msg.text });
+}
+
+function applyMeetingState(state, extra) {
+  switch (state) {
+    case 'connected':
+      if (!huijian.connectedAt) huijian.connectedAt = Date.now();
+      setState('connected', extra);
+      startTimer();
+      break;
+    case 'ended':
+      onEnded(extra.text, extra.by);
+      break;
+    case 'detainee_ready':
+      setState('detainee_ready', extra);
+      maybeAutoConnect();
+      break;
+    default:
+      if (state === 'waiting') resetConnect();
+      setState(state, extra);
+  }
+}
+
+function onPeerReady(msg) {
+  record('peer_ready', { text: msg.text, action: msg.action });
+  const headline = ui.readyOverlay.querySelector('.headline');
+  if (msg.text) headline.textContent = msg.text;
+  if (msg.action) ui.connectButton.firstChild.textContent = msg.action;
+  if (huijian.state === 'detainee_ready') {
+    maybeAutoConnect();
+  } else if (huijian.state !== 'connected' && huijian.state !== 'ended') {
+    huijian.meetingState = 'detainee_ready';
+    setState('detainee_ready', { from: 'peer_ready' });
+    maybeAutoConnect();
+  }
+}
+
+let connectPressed = false;
+let autoScheduled = false;
+function maybeAutoConnect() {
+  if (!autoMode || autoScheduled || connectPressed) return;
+  autoScheduled = true;
+  setTimeout(() => pressConnect('auto'), 300);
+}
+
+// Back to waiting (e.g. the detainee left): the button may be pressed again.
+function resetConnect() {
+  connectPressed = false;
+  autoScheduled = false;
+  ui.connectButton.disabled = false;
+}
+
+function pressConnect(how) {
+  if (huijian.state !== 'detainee_ready' || connectPressed) return false;
+  connectPressed = true;
+  ui.connectButton.disabled = true;
+  record('ui', { connect: how });
+  return send({ type: 'connect' });
+}
+
+ui.connectButton.addEventListener('click', () => pressConnect('button'));
+
+let endArmedUntil = 0;
+ui.endButton.addEventListener('click', () => {
+  // Two presses within 5 s, so a stray click does not end a meeting.
+  const now = Date.now();
+  if (now > endArmedUntil) {
+    endArmedUntil = now + 5000;
+    ui.endButton.firstChild.textContent = '再按一次确认结束 ';
+    setTimeout(() => { if (Date.now() >= endArmedUntil) ui.endButton.firstChild.textContent = '结束会见 '; }, 5100);
+    return;
+  }
+  endArmedUntil = 0;
+  sendEnd('律师结束会见 · ended by the lawyer');
+});
+
+function sendEnd(reason) {
+  record('ui', { end: reason });
+  return send({ type: 'end', reason });
+}
+
+function onEnded(reason, by) {
+  if (!huijian.endedAt) huijian.endedAt = Date.now();
+  huijian.endReason = reason ?? null;
+  huijian.meetingState = 'ended';
+  const parts = [];
+  if (reason) parts.push(`原因 · Reason: ${reason}`);
+  if (by) parts.push(`由 · By: ${nameOf(by)}`);
+  endArmedUntil = 0;
+  ui.endButton.firstChild.textContent = '结束会见 ';
+  ui.endedReason.textContent = parts.join('　');
+  stopTimer();
+  closeMedia();
+  if (huijian.state !== 'ended') setState('ended', { reason, by });
+}
+
+function nameOf(device) {
+  if (device === huijian.device && huijian.name) return huijian.name;
+  const peer = huijian.meeting?.peer;
+  if (peer && device === peer.device && peer.name) return peer.name;
+  return device;
+}
+
+function onMediaState(state) {
+  huijian.mediaState = state;
+  ui.mediaText.textContent = MEDIA_TEXT[state] || String(state);
+  record('media', { state });
+  if (state === 'failed') showError('媒体连接失败 · The media connection failed');
+}
+
+// --------------------------------------------------------------------- media
+
+let offerSent = false;
+let endOfCandidatesSent = false;
+const pendingLocalCandidates = [];
+const pendingRemoteCandidates = [];
+
+// Order video codecs: H.264 constrained baseline 42e01f packetization-mode=1
+// first (what the relay and the native terminals use), then other H.264 with
+// packetization-mode=1, then everything else in the browser's order.
+function fmtp(codec) {
+  const out = {};
+  for (const part of (codec.sdpFmtpLine || '').split(';')) {
+    const [k, v] = part.split('=');
+    if (k) out[k.trim().toLowerCase()] = (v ?? '').trim().toLowerCase();
+  }
+  return out;
+}
+
+function videoCodecRank(codec) {
+  if (codec.mimeType.toLowerCase() !== 'video/h264') return 2;
+  const f = fmtp(codec);
+  if (f['packetization-mode'] !== '1') return 2;
+  return f['profile-level-id'] === '42e01f' ? 0 : 1;
+}
+
+function preferH264(transceiver) {
+  if (typeof transceiver.setCodecPreferences !== 'function' || !window.RTCRtpReceiver?.getCapabilities) return;
+  const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+  const sorted = codecs
+    .map((c, i) => ({ c, i, r: videoCodecRank(c) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.c);
+  if (!sorted.length || videoCodecRank(sorted[0]) !== 0) {
+    showError('浏览器不支持 H.264 受限基线编码 · This browser lacks H.264 constrained baseline');
+  }
+  try {
+    transceiver.setCodecPreferences(sorted);
+    record('media', { codecs: sorted.slice(0, 3).map((c) => `${c.mimeType} ${c.sdpFmtpLine || ''}`) });
+  } catch (e) {
+    record('media', { setCodecPreferencesFailed: e.message });
+  }
+}
+
+async function getLocalMedia() {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: 1920, height: 1080, frameRate: 30 },
+      audio: { echoCancellation: true },
+    });
+    const vt = stream.getVideoTracks()[0];
+    if (vt) {
+      vt.contentHint = 'detail';
+      const s = vt.getSettings();
+      record('media', { camera: `${s.width}x${s.height}@${s.frameRate}` });
+    }
+    return stream;
+  } catch (e) {
+    showError(`无法打开摄像头或麦克风 · Cannot open camera or microphone: ${e.name} ${e.message}`);
+    return null;
+  }
+}
+
+async function startMedia() {
+  if (huijian.pc) return;
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] });
+  huijian.pc = pc;
+  huijian.remoteStream = new MediaStream();
+  ui.remoteVideo.srcObject = huijian.remoteStream;
+
+  pc.addEventListener('icecandidate', (ev) => onLocalCandidate(ev.candidate));
+  pc.addEventListener('connectionstatechange', () => record('pc', { connectionState: pc.connectionState }));
+  pc.addEventListener('iceconnectionstatechange', () => {
+    record('ice', { iceConnectionState: pc.iceConnectionState });
+    if (pc.iceConnectionState === 'failed') showError('网络连接失败 · The network connection (ICE) failed');
+  });
+  pc.addEventListener('icegatheringstatechange', () => record('ice', { iceGatheringState: pc.iceGatheringState }));
+  pc.addEventListener('track', (ev) => {
+    record('media', { remoteTrack: ev.track.kind });
+    huijian.remoteStream.addTrack(ev.track);
+    if (ev.track.kind === 'audio') {
+      ui.remoteAudio.srcObject = new MediaStream([ev.track]);
+      ui.remoteAudio.play().catch((e) => record('media', { audioPlay: e.name }));
+    } else {
+      ui.remoteVideo.srcObject = new MediaStream([ev.track]);
+      ui.remoteVideo.play().catch((e) => record('media', { videoPlay: e.name }));
+    }
+  });
+
+  const stream = await getLocalMedia();
+  if (huijian.pc !== pc) return; // ended while the camera was opening
+  huijian.localStream = stream;
+  if (stream) ui.localVideo.srcObject = stream;
+  const streams = stream ? [stream] : [];
+  const audioTrack = stream?.getAudioTracks()[0];
+  const videoTrack = stream?.getVideoTracks()[0];
+  pc.addTransceiver(audioTrack || 'audio', { direction: 'sendrecv', streams });
+  const video = pc.addTransceiver(videoTrack || 'video', {
+    direction: 'sendrecv',
+    streams,
+    sendEncodings: [{ maxBitrate: 4_000_000, maxFramerate: 30 }],
+  });
+  preferH264(video);
+
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  if (huijian.pc !== pc) return;
+  offerSent = send({ type: 'offer', sdp: pc.localDescription.sdp });
+  if (offerSent) {
+    for (const c of pendingLocalCandidates.splice(0)) send(c);
+  }
+}
+
+function onLocalCandidate(candidate) {
+  let msg;
+  if (!candidate || !candidate.candidate) {
+    if (endOfCandidatesSent) return;
+    endOfCandidatesSent = true;
+    msg = { type: 'candidate', candidate: '', sdpMid: '0', sdpMLineIndex: 0 };
+    record('ice', { localCandidates: 'end' });
+  } else {
+    msg = {
+      type: 'candidate',
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? '0',
+      sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
+    };
+    record('ice', { local: candidate.type, protocol: candidate.protocol, address: candidate.address });
+  }
+  if (offerSent) send(msg);
+  else if (pendingLocalCandidates.length < MAX_PENDING_CANDIDATES) pendingLocalCandidates.push(msg);
+}
+
+async function onAnswer(msg) {
+  const pc = huijian.pc;
+  if (!pc || typeof msg.sdp !== 'string') {
+    record('ws', { ignored: 'answer without offer or sdp' });
+    return;
+  }
+  try {
+    await pc.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+    record('media', { answer: 'applied' });
+  } catch (e) {
+    showError(`服务器的应答无法使用 · The server's answer was rejected: ${e.message}`);
+    return;
+  }
+  for (const c of pendingRemoteCandidates.splice(0)) await addRemoteCandidate(c);
+}
+
+async function onRemoteCandidate(msg) {
+  if (typeof msg.candidate !== 'string') return;
+  if (!huijian.pc || !huijian.pc.remoteDescription) {
+    if (pendingRemoteCandidates.length < MAX_PENDING_CANDIDATES) pendingRemoteCandidates.push(msg);
+    return;
+  }
+  await addRemoteCandidate(msg);
+}
+
+async function addRemoteCandidate(msg) {
+  const pc = huijian.pc;
+  if (!pc) return;
+  const init = {
+    candidate: msg.candidate,
+    sdpMid: typeof msg.sdpMid === 'string' ? msg.sdpMid : '0',
+    sdpMLineIndex: Number.isInteger(msg.sdpMLineIndex) ? msg.sdpMLineIndex : 0,
+  };
+  try {
+    await pc.addIceCandidate(init);
+    record('ice', { remote: msg.candidate === '' ? 'end' : msg.candidate.split(' ').slice(4, 8).join(' ') });
+  } catch (e) {
+    record('ice', { remoteRejected: e.message });
+  }
+}
+
+function closeMedia() {
+  const pc = huijian.pc;
+  if (pc && pc.signalingState !== 'closed') {
+    record('pc', { closed: true });
+    try { pc.close(); } catch { /* already closed */ }
+  }
+  if (huijian.localStream) for (const t of huijian.localStream.getTracks()) t.stop();
+  huijian.localStream = null;
+  // huijian.pc keeps pointing at the closed connection so tests can read its final stats.
+}
+
+// --------------------------------------------------------------------- start
+
+ui.login.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const device = ui.device.value.trim();
+  const secret = ui.secret.value;
+  if (!device || !secret) {
+    ui.loginStatus.textContent = '请填写设备编号和密钥 · Enter the device id and secret';
+    return;
+  }
+  signIn(device, secret);
+});
+
+if (params.has('device')) ui.device.value = params.get('device');
+if (params.has('secret')) {
+  ui.secret.value = params.get('secret');
+  params.delete('secret');
+  const rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+}
+setState('signed-out');
+tick();
+if (autoMode && ui.device.value && ui.secret.value) signIn(ui.device.value.trim(), ui.secret.value);
