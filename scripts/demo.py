@@ -53,20 +53,23 @@ def main():
             ok = False
             continue
         r = harness.read_json(path)
-        states = " -> ".join(s["state"] for s in r.get("meeting_states", []))
+        seen = [s["state"] for s in r.get("meeting_states", [])]
+        states = " -> ".join(s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s)
         print(f"{device} ({r.get('role')}):")
         print(f"  handshake seen:            {states}")
         print(f"  first remote frame after:  {r.get('time_to_first_remote_frame_ms')} ms from connected")
         print(f"  remote video decoded:      {r.get('remote_frames_decoded')} frames at "
               f"{r.get('remote_width')}x{r.get('remote_height')}")
         print(f"  remote audio received:     {r.get('remote_audio_packets')} packets")
-    print("\nTo watch a meeting live:")
-    print(f"  build/signaling/huijiand --config {server.config}")
-    print(f"  build/terminals/huijian-terminal --role detainee --server {server.ws_url} --ca {server.ca_file} "
+    live_data = os.path.join(workdir, "live-data")
+    print("\nTo watch a meeting live (a fresh data directory, so meeting m-1 is new again):")
+    print(f"  {harness.HUIJIAND} --config {server.config} --data-dir {live_data}")
+    print(f"  {harness.TERMINAL} --role detainee --server {server.ws_url} --ca {live_data}/tls/cert.pem "
           f"--device detainee-1 --secret {server.secrets['detainee-1']}        # a window; press r for ready")
     print(f"  then open https://127.0.0.1:{server.port}/lawyer.html?device=lawyer-1&secret={server.secrets['lawyer-1']}"
-          " in a browser (accept the self-signed certificate), or run a lawyer huijian-terminal and press c.")
-    print("  (run as root, the demo itself ran inside a loopback-only network namespace.)")
+          " in a browser (accept the self-signed certificate), or run the same terminal command with"
+          f" --role lawyer --device lawyer-1 --secret {server.secrets['lawyer-1']} and press c.")
+    print("  (Run as root, the demo itself ran inside a loopback-only network namespace.)")
     sys.exit(0 if ok else 1)
 
 

@@ -42,7 +42,7 @@ command -v node >/dev/null || { log "FAIL: node not found"; exit 1; }
 
 # The clip is shared with the native meeting test (same cache path).
 mkdir -p "$BUILD/clips"
-CLIP=$BUILD/clips/huijian-1080p30.mkv
+CLIP=$BUILD/clips/huijian-1080p30-k1s.mkv
 if [ ! -s "$CLIP" ]; then
   log "making test clip $CLIP"
   timeout 600 "$SOURCE/scripts/make-test-clip" "$CLIP" 40 huijian

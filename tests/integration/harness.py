@@ -30,10 +30,11 @@ def free_port():
 
 
 def clip_path(label="huijian"):
-    """A pre-encoded 1080p30 H.264 clip (made once, cached under the build dir)."""
+    """A pre-encoded 1080p30 H.264 clip, a keyframe a second (made once,
+    cached under the build dir)."""
     cache = os.path.join(BUILD, "clips")
     os.makedirs(cache, exist_ok=True)
-    path = os.path.join(cache, f"{label}-1080p30.mkv")
+    path = os.path.join(cache, f"{label}-1080p30-k1s.mkv")
     if not os.path.exists(path):
         subprocess.run([os.path.join(SOURCE, "scripts", "make-test-clip"), path, "40", label],
                        check=True, timeout=600)
