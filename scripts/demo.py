@@ -30,14 +30,7 @@ def main():
     try:
         server.start()
         print(f"demo: huijiand is up on {server.ws_url} (data in {server.data_dir})")
-        reports = {d: os.path.join(workdir, f"{d}.json") for d in ("detainee-1", "lawyer-1")}
-        procs.append(harness.start_terminal(server, "detainee-1", "detainee", reports["detainee-1"],
-                                            sources["detainee-1"] + ["--auto-ready", "2", "--exit-after", "90"],
-                                            os.path.join(workdir, "detainee.log")))
-        procs.append(harness.start_terminal(server, "lawyer-1", "lawyer", reports["lawyer-1"],
-                                            sources["lawyer-1"] + ["--auto-connect", "--duration", str(args.seconds),
-                                                                   "--exit-after", "90"],
-                                            os.path.join(workdir, "lawyer.log")))
+        reports = harness.start_meeting(server, sources["detainee-1"], sources["lawyer-1"], args.seconds, procs)
         for p in procs:
             p.wait(timeout=120)
     finally:

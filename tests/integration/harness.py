@@ -135,9 +135,66 @@ def start_terminal(server, device, role, report, extra, log_path):
     return subprocess.Popen(args, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
 
 
+def start_meeting(server, detainee_source, lawyer_source, seconds, procs):
+    """Starts the detainee (ready after 2 s) and the lawyer (connects as soon
+    as the detainee is ready, ends the meeting `seconds` after connect), both
+    headless with reports and logs in server.dir. Appends the processes to
+    `procs` as they start (so the caller stops them whatever happens) and
+    returns {device: report path}."""
+    reports = {d: os.path.join(server.dir, f"{d}.json") for d in ("detainee-1", "lawyer-1")}
+    procs.append(start_terminal(server, "detainee-1", "detainee", reports["detainee-1"],
+                                detainee_source + ["--auto-ready", "2", "--exit-after", "90"],
+                                os.path.join(server.dir, "detainee.log")))
+    procs.append(start_terminal(server, "lawyer-1", "lawyer", reports["lawyer-1"],
+                                lawyer_source + ["--auto-connect", "--duration", str(seconds), "--exit-after", "90"],
+                                os.path.join(server.dir, "lawyer.log")))
+    return reports
+
+
 def read_json(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def check_meeting_report(device, path, meeting_seconds, failures):
+    """The checks every 1080p meeting test makes of a terminal's report:
+    1920x1080 video at 30 fps and Opus at 50 packets/s for all but 3 s of the
+    meeting, no failed or disconnected connection, and the handshake states
+    detainee_ready -> connected -> ended in order. Appends what is wrong to
+    `failures`; returns the report (None when there is none)."""
+    if not os.path.exists(path):
+        failures.append(f"{device} wrote no report")
+        return None
+    r = read_json(path)
+    log(f"{device}: first remote frame {r.get('time_to_first_remote_frame_ms')} ms after connected, "
+        f"{r.get('remote_frames_decoded')} frames {r.get('remote_width')}x{r.get('remote_height')}, "
+        f"{r.get('remote_audio_packets')} audio packets, connection states "
+        f"{[s.get('state') for s in r.get('connection_states', [])]}")
+    if (r.get("remote_width"), r.get("remote_height")) != (1920, 1080):
+        failures.append(f"{device} decoded {r.get('remote_width')}x{r.get('remote_height')}, not 1920x1080")
+    if (r.get("remote_frames_decoded") or 0) < 30 * (meeting_seconds - 3):
+        failures.append(f"{device} decoded only {r.get('remote_frames_decoded')} remote frames")
+    if (r.get("remote_audio_packets") or 0) < 50 * (meeting_seconds - 3):
+        failures.append(f"{device} received only {r.get('remote_audio_packets')} remote audio packets")
+    bad = [s for s in r.get("connection_states", []) if s.get("state") in ("failed", "disconnected")]
+    if bad:
+        failures.append(f"{device} saw connection states {bad}")
+    states = [s["state"] for s in r.get("meeting_states", [])]
+    wanted = ["detainee_ready", "connected", "ended"]
+    seen = [s for s in states if s in wanted]
+    if [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s] != wanted:
+        failures.append(f"{device} saw meeting states {states}, want {wanted} in order")
+    return r
+
+
+def finish(failures, server):
+    """Ends a test: PASS, or every failure and the tail of huijiand's log and exit 1."""
+    if failures:
+        for f in failures:
+            log("FAIL:", f)
+        sys.stdout.write(server.log()[-4000:])
+        sys.exit(1)
+    log("PASS")
 
 
 def fail(message):

@@ -29,6 +29,7 @@ import json
 import os
 import random
 import socket
+import sqlite3
 import ssl
 import struct
 import sys
@@ -204,15 +205,8 @@ def main():
     rng = random.Random(7983)
     try:
         server.start()
-        reports = {d: os.path.join(server.dir, f"{d}.json") for d in ("lawyer-1", "detainee-1")}
-        procs.append(harness.start_terminal(
-            server, "detainee-1", "detainee", reports["detainee-1"],
-            ["--source", f"file:{clip}", "--auto-ready", "2", "--exit-after", "90"],
-            os.path.join(server.dir, "detainee.log")))
-        procs.append(harness.start_terminal(
-            server, "lawyer-1", "lawyer", reports["lawyer-1"],
-            ["--source", f"file:{clip}", "--auto-connect", "--duration", str(MEETING_SECONDS), "--exit-after", "90"],
-            os.path.join(server.dir, "lawyer.log")))
+        source = ["--source", f"file:{clip}"]
+        reports = harness.start_meeting(server, source, source, MEETING_SECONDS, procs)
 
         # Wait until media is forwarded both ways, then let it settle.
         deadline = time.time() + 60
@@ -268,38 +262,14 @@ def main():
     if codes != [0, 0]:
         failures.append(f"terminal exit codes {codes}")
     for device, path in reports.items():
-        if not os.path.exists(path):
-            failures.append(f"{device} wrote no report")
-            continue
-        r = harness.read_json(path)
-        harness.log(f"{device}: {r.get('remote_frames_decoded')} frames {r.get('remote_width')}x{r.get('remote_height')}, "
-                    f"{r.get('remote_audio_packets')} audio packets, connection states "
-                    f"{[s.get('state') for s in r.get('connection_states', [])]}")
-        if (r.get("remote_width"), r.get("remote_height")) != (1920, 1080):
-            failures.append(f"{device} decoded {r.get('remote_width')}x{r.get('remote_height')}")
-        if (r.get("remote_frames_decoded") or 0) < 30 * (MEETING_SECONDS - 3):
-            failures.append(f"{device} decoded only {r.get('remote_frames_decoded')} remote frames")
-        if (r.get("remote_audio_packets") or 0) < 50 * (MEETING_SECONDS - 3):
-            failures.append(f"{device} received only {r.get('remote_audio_packets')} remote audio packets")
-        bad = [s for s in r.get("connection_states", []) if s.get("state") in ("failed", "disconnected")]
-        if bad:
-            failures.append(f"{device} saw connection states {bad}")
-        ended = [s for s in r.get("meeting_states", []) if s.get("state") == "ended"]
-        if not ended:
-            failures.append(f"{device} never saw the meeting end")
-    import sqlite3
+        harness.check_meeting_report(device, path, MEETING_SECONDS, failures)
     with sqlite3.connect(server.database) as db:
         ended_by = db.execute("SELECT ended_by, end_reason FROM meetings WHERE id='m-1'").fetchone()
     harness.log("meeting ended by", ended_by)
     if not ended_by or ended_by[0] != "lawyer-1":
         failures.append(f"the meeting was ended by {ended_by}, not by the lawyer")
 
-    if failures:
-        for f in failures:
-            harness.log("FAIL:", f)
-        sys.stdout.write(server.log()[-4000:])
-        sys.exit(1)
-    harness.log("PASS")
+    harness.finish(failures, server)
 
 
 if __name__ == "__main__":
