@@ -45,6 +45,7 @@ DEVICES = [
     ("lawyer-1", "律师会见室 1", "lawyer-terminal"),
     ("detainee-1", "看守所会见室 1", "detainee-terminal"),
     ("lawyer-2", "律师会见室 2", "lawyer-terminal"),
+    ("detainee-2", "看守所会见室 2", "detainee-terminal"),
 ]
 
 

@@ -28,15 +28,12 @@ import sys
 import tempfile
 import time
 
-try:
-    import websocket  # Debian: python3-websocket
-except ImportError:
-    # Another python3 first on PATH (pyenv, venv): use the system one, where
-    # the Debian package is installed.
-    if os.path.exists("/usr/bin/python3") and not os.environ.get("HJ_REEXEC"):
-        os.environ["HJ_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    sys.exit("python3-websocket is missing: apt-get install python3-websocket")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wsclient  # noqa: E402  (re-runs this test with /usr/bin/python3 if websocket is missing)
+from wsclient import Client, check  # noqa: E402
+
+wsclient.LOG_PREFIX = "[signaling_bad_input]"
+log = wsclient.log
 
 ADMIN_TOKEN = "integration-admin-token-0123456789"
 MAX_MESSAGE_BYTES = 8192
@@ -76,20 +73,6 @@ case_id = "(2026)京0105刑初123号"
 """
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-CHECKS = 0
-
-
-def log(*args):
-    print("[signaling_bad_input]", *args, flush=True)
-
-
-def check(condition, what):
-    global CHECKS
-    CHECKS += 1
-    if not condition:
-        raise AssertionError(what)
-
-
 def start_server(binary, workdir):
     config = os.path.join(workdir, "huijiand.toml")
     with open(config, "w", encoding="utf-8") as f:
@@ -126,67 +109,6 @@ def stop_server(proc, grace=15):
         proc.kill()
         proc.wait(timeout=5)
         return None
-
-
-class Client:
-    """One WSS connection, JSON in and out, every receive bounded in time."""
-
-    def __init__(self, port, ca_file, name):
-        self.name = name
-        self.ws = websocket.create_connection(
-            f"wss://127.0.0.1:{port}/ws", timeout=10,
-            sslopt={"ca_certs": ca_file, "cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True})
-
-    def send(self, message):
-        self.ws.send(message if isinstance(message, str) else json.dumps(message))
-
-    def recv(self):
-        opcode, data = self.ws.recv_data(control_frame=False)
-        check(opcode == websocket.ABNF.OPCODE_TEXT, f"{self.name}: expected a text message")
-        return json.loads(data.decode("utf-8"))
-
-    def expect(self, type_, **fields):
-        msg = self.recv()
-        check(msg.get("type") == type_, f"{self.name}: expected {type_}, got {msg}")
-        for k, v in fields.items():
-            check(msg.get(k) == v, f"{self.name}: expected {k}={v!r} in {msg}")
-        return msg
-
-    def expect_error(self, code, ref=None):
-        msg = self.expect("error", code=code)
-        check(isinstance(msg.get("message"), str) and len(msg["message"]) > 5,
-              f"{self.name}: error {code} has no readable message: {msg}")
-        if ref is not None:
-            check(msg.get("ref") == ref, f"{self.name}: error {code} should have ref {ref}: {msg}")
-        log(f"{self.name}: {code}: {msg['message']}")
-        return msg
-
-    def alive(self):
-        self.send({"type": "ping"})
-        self.expect("pong")
-
-    def expect_close(self, status):
-        """Reads until the server's close frame and returns its status code."""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                opcode, frame = self.ws.recv_data_frame(control_frame=True)
-            except websocket.WebSocketConnectionClosedException:
-                raise AssertionError(f"{self.name}: closed without a close frame")
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                code = int.from_bytes(frame.data[:2], "big") if len(frame.data) >= 2 else None
-                check(code == status, f"{self.name}: close code {code}, expected {status}")
-                return code
-        raise AssertionError(f"{self.name}: no close frame within 10 s")
-
-    def hello(self, device, secret, **extra):
-        self.send({"type": "hello", "device": device, "secret": secret, **extra})
-
-    def close(self):
-        try:
-            self.ws.close(timeout=2)
-        except Exception:
-            pass
 
 
 def https(port, ctx, method, path, body=None, token=None):
@@ -379,7 +301,7 @@ def main():
         check((state, reason, ended_by) == ("ended", "server shutdown", "server"),
               f"meeting after shutdown: {state}, {reason}, {ended_by}")
         ok = True
-        log(f"PASS ({CHECKS} checks)")
+        log(f"PASS ({wsclient.CHECKS} checks)")
     finally:
         for c in clients:
             c.close()

@@ -1,5 +1,5 @@
-"""Bursts of garbage UDP datagrams at the relay's media ports during a
-running 1080p meeting.
+"""Bad input while a 1080p meeting runs: bursts of garbage UDP at the
+relay's media ports, and hostile signaling from other connections.
 
 Two headless huijian-terminals hold a meeting through huijiand (each sends a
 pre-encoded 1080p30 clip). Once media flows, this test finds huijiand's UDP
@@ -15,12 +15,21 @@ STUN binding requests with bad credentials.
    are root in the test's network namespace), so it passes libnice and
    reaches the relay's own classifier and SRTP checks.
 
+3. Signaling from other WSS connections: malformed JSON, an unknown message
+   type, a message before hello, an oversize message, a wrong secret, a
+   second lawyer naming the running meeting, the lawyer's own device logging
+   in a second time, and from a lawyer of another meeting a malformed SDP
+   offer and a well-formed one the relay refuses (VP8 only). Each must get
+   its documented error code (docs/protocol.md).
+
 Checks:
 - the relay keeps forwarding: its forwarding rate in the 2 s after each burst
   is at least 80 % of the rate in the 2 s before the first;
 - every spoofed datagram the classifier sees is dropped and counted
   (GET /api/stats: dropped_unknown and dropped_srtp grow by at least the
   numbers of such datagrams sent);
+- forwarding also holds after the hostile signaling, and each bad message
+  got its error code;
 - the meeting goes on undisturbed: both terminals decode 1920x1080 at 30 fps
   for the whole meeting, see no ICE/DTLS failure, and the meeting is ended by
   the lawyer at the planned time, not by an error.
@@ -36,10 +45,11 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wsclient  # noqa: E402  (re-runs this test with /usr/bin/python3 if websocket is missing)
 import harness  # noqa: E402
 
-MEETING_SECONDS = 18
+MEETING_SECONDS = 22
 BURST_PER_PORT = 4000        # datagrams sent to each relay port in each burst
 BURST_SECONDS = 1.5          # the burst is paced over about this long
 BURST_DEADLINE = 10.0        # and stops by this time whatever happens
@@ -193,6 +203,91 @@ def burst(flows, rng, spoofed):
     return sent, time.monotonic() - started
 
 
+# A well-formed offer the relay must refuse: VP8 only, no H.264, no audio.
+VP8_ONLY_OFFER = "\r\n".join([
+    "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
+    "m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0", "a=mid:0", "a=ice-ufrag:Xy12",
+    "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", "a=rtcp-mux", "a=sendrecv",
+    "a=rtpmap:96 VP8/90000", ""])
+
+
+def expect_error_skipping(client, code, limit=10):
+    """Reads past welcome/state messages to the error `code`."""
+    for _ in range(limit):
+        msg = client.recv()
+        if msg.get("type") == "error":
+            wsclient.check(msg.get("code") == code, f"{client.name}: expected error {code}, got {msg}")
+            wsclient.log(f"{client.name}: {code}: {msg.get('message')}")
+            return msg
+    raise AssertionError(f"{client.name}: no error {code} in {limit} messages")
+
+
+def hostile_signaling(server):
+    """Bad signaling from connections other than the two terminals'.
+    Returns the error codes received, in order."""
+    codes = []
+    clients = []
+
+    def client(name):
+        c = wsclient.Client(server.port, server.ca_file, name)
+        clients.append(c)
+        return c
+
+    def got(msg):
+        codes.append(msg["code"])
+
+    try:
+        c = client("stranger")
+        c.send("{not json")
+        got(c.expect_error("bad_json"))
+        c.send({"type": "frobnicate"})
+        got(c.expect_error("unknown_type"))
+        c.send({"type": "connect"})
+        got(c.expect_error("not_authenticated"))
+        c.send(json.dumps({"type": "ping", "padding": "x" * 70000}))
+        got(c.expect_error("too_large"))
+        c.expect_close(1009)
+
+        c = client("wrong secret")
+        c.hello("detainee-1", "not-the-secret-of-detainee-1")
+        got(c.expect_error("bad_credentials"))
+        c.expect_close(1008)
+
+        c = client("second lawyer")
+        c.hello("lawyer-2", server.secrets["lawyer-2"], meeting="m-1")
+        got(expect_error_skipping(c, "not_your_meeting"))
+
+        c = client("lawyer-1 again")
+        c.hello("lawyer-1", server.secrets["lawyer-1"])
+        got(expect_error_skipping(c, "device_busy"))
+
+        # A lawyer of another meeting offers garbage, then an offer the relay refuses.
+        ctx = ssl.create_default_context(cafile=server.ca_file)
+        body = json.dumps({"id": "m-2", "lawyer_device": "lawyer-2", "detainee_device": "detainee-2"}).encode()
+        req = urllib.request.Request(f"https://127.0.0.1:{server.port}/api/meetings", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {server.admin_token}",
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=ctx, timeout=5) as res:
+            wsclient.check(res.status == 201, f"creating m-2 answered {res.status}")
+        c = client("lawyer-2 (m-2)")
+        c.hello("lawyer-2", server.secrets["lawyer-2"], meeting="m-2")
+        c.expect("welcome")
+        c.send({"type": "offer", "sdp": "v=0\r\nthis is not SDP\r\n"})
+        got(expect_error_skipping(c, "bad_sdp"))
+        c2 = client("lawyer-2 (m-2, second try)")
+        c.close()
+        time.sleep(0.3)
+        c2.hello("lawyer-2", server.secrets["lawyer-2"], meeting="m-2")
+        c2.expect("welcome")
+        c2.send({"type": "offer", "sdp": VP8_ONLY_OFFER})
+        got(expect_error_skipping(c2, "bad_sdp"))
+    finally:
+        for c in clients:
+            c.close()
+    return codes
+
+
 def forwarded(s):
     return s["rtp_forwarded"] + s["rtcp_forwarded"]
 
@@ -247,6 +342,16 @@ def main():
                     failures.append(f"dropped_srtp grew by {grown['dropped_srtp']}, but {sent['srtp']} forged "
                                     "SRTP/SRTCP datagrams were sent from the terminals' addresses")
             s0 = s1
+
+        try:
+            codes = hostile_signaling(server)
+            harness.log("hostile signaling got, in order:", codes)
+        except AssertionError as e:
+            failures.append(f"hostile signaling: {e}")
+        rate_after, s1 = window()
+        harness.log(f"after the hostile signaling: forwarding {rate_after:.0f} packets/s")
+        if rate_after < 0.8 * rate_before:
+            failures.append(f"forwarding fell from {rate_before:.0f} to {rate_after:.0f} packets/s after the hostile signaling")
 
         for p in procs:
             p.wait(timeout=60)
