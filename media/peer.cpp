@@ -37,9 +37,11 @@ Peer::Peer(std::string id, GMainContext* context, const RelayConfig& config, con
       events_(std::move(events)) {}
 
 Peer::~Peer() {
-  if (dtls_timer_) {
-    g_source_destroy(dtls_timer_);
-    g_source_unref(dtls_timer_);
+  for (GSource* timer : {dtls_timer_, feedback_timer_}) {
+    if (timer) {
+      g_source_destroy(timer);
+      g_source_unref(timer);
+    }
   }
 }
 
@@ -148,6 +150,9 @@ void Peer::on_ice_state(IceState state) {
       break;
     case IceState::Connected:
       report(PeerState::Connected, "ICE connected");
+      ice_connected_ = true;
+      for (const auto& datagram : pending_dtls_) ice_->send(datagram);
+      pending_dtls_.clear();
       if (dtls_client_ && !dtls_started_) {
         dtls_started_ = true;
         dtls_->start(Clock::now());
@@ -359,7 +364,11 @@ void Peer::receive_rtcp(std::size_t length) noexcept {
   if (kept == 0) return;
   std::span<std::uint8_t> out(rtcp_out_.data(), kept);
   bool keyframe = false;
-  rtcp::for_each_block(out, [&](const rtcp::Block& block) { keyframe = keyframe || rtcp::is_keyframe_request(block); });
+  bool remb = false;
+  rtcp::for_each_block(out, [&](const rtcp::Block& block) {
+    keyframe = keyframe || rtcp::is_keyframe_request(block);
+    remb = remb || rtcp::remb_bitrate(block).has_value();
+  });
   if (!rtcp::rewrite_ssrcs(out, [this](std::uint32_t ssrc) { return map_ssrc_for_partner(ssrc); })) {
     RelayCounterSet::bump(counters_.dropped_malformed);
     return;
@@ -367,11 +376,42 @@ void Peer::receive_rtcp(std::size_t length) noexcept {
   if (to->send_own_rtcp(rtcp_out_, kept)) {
     RelayCounterSet::bump(counters_.rtcp_forwarded);
     if (keyframe) RelayCounterSet::bump(counters_.keyframe_requests);
+    if (remb) to->last_forwarded_remb_ = Clock::now();
   }
 }
 
+void Peer::send_own_remb() noexcept {
+  Section* video = section_of_kind(MediaKind::Video);
+  if (!video || !srtp_) return;
+  std::uint32_t source = video->source_ssrc ? *video->source_ssrc
+                         : video->announced_ssrcs.empty() ? 0
+                                                          : video->announced_ssrcs.front();
+  if (source == 0) return;
+  std::array<std::uint8_t, 64 + kSrtpMaxTrailer> buffer{};
+  const std::uint32_t ssrcs[] = {source};
+  const std::size_t n = rtcp::write_remb(buffer, video->out_ssrc,
+                                         std::uint64_t{config_.video_bitrate_kbps} * 1000, ssrcs);
+  if (n) send_own_rtcp(buffer, n);
+}
+
+void Peer::start_feedback_timer() {
+  if (feedback_timer_) return;
+  feedback_timer_ = g_timeout_source_new(1000);
+  g_source_set_callback(
+      feedback_timer_,
+      [](gpointer data) -> gboolean {
+        auto* self = static_cast<Peer*>(data);
+        if (Clock::now() - self->last_forwarded_remb_ > std::chrono::milliseconds(2500)) self->send_own_remb();
+        return G_SOURCE_CONTINUE;
+      },
+      this, nullptr);
+  g_source_attach(feedback_timer_, context_);
+}
+
 void Peer::on_dtls_send(std::span<const std::uint8_t> datagram) {
-  if (ice_) ice_->send(datagram);
+  if (!ice_) return;
+  if (ice_->send(datagram) || ice_connected_) return;  // once connected, a lost flight is the DTLS timer's job
+  if (pending_dtls_.size() < kMaxPendingDtls) pending_dtls_.emplace_back(datagram.begin(), datagram.end());
 }
 
 void Peer::on_dtls_connected(const SrtpKeyMaterial& keys) {
@@ -384,6 +424,13 @@ void Peer::on_dtls_connected(const SrtpKeyMaterial& keys) {
   spdlog::info("[media] peer {}: DTLS done, SRTP {}", id_,
                keys.profile == SrtpProfile::AeadAes128Gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
   report(PeerState::Secure, keys.profile == SrtpProfile::AeadAes128Gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
+  // A browser takes a receiver estimate at once only before its first loss
+  // report: give it ours now, not a second later.
+  send_own_remb();
+  try {
+    start_feedback_timer();
+  } catch (...) {
+  }
   if (partner_) {
     request_keyframe();
     partner_->request_keyframe();

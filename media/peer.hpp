@@ -85,6 +85,10 @@ class Peer final : private IceAgent::Listener, private DtlsTransport::Listener {
   std::uint32_t map_ssrc_for_partner(std::uint32_t ssrc) noexcept;
   bool send_own_rtcp(std::span<std::uint8_t> buffer, std::size_t length) noexcept;
   void schedule_dtls_timer();
+  // Our own REMB to this peer's video sender (RelayConfig::video_bitrate_kbps),
+  // once SRTP is up and then every second while the partner sends none.
+  void send_own_remb() noexcept;
+  void start_feedback_timer();
   void report(PeerState state, const std::string& detail);
 
   std::string id_;
@@ -99,6 +103,14 @@ class Peer final : private IceAgent::Listener, private DtlsTransport::Listener {
   bool dtls_client_ = false;
   bool dtls_started_ = false;
   GSource* dtls_timer_ = nullptr;
+  GSource* feedback_timer_ = nullptr;
+  std::chrono::steady_clock::time_point last_forwarded_remb_{};
+  // DTLS datagrams written before ICE has a selected pair (a client may send
+  // its ClientHello as soon as its own check succeeds, before ours does); sent
+  // when ICE connects instead of waiting a whole retransmission timeout.
+  static constexpr std::size_t kMaxPendingDtls = 16;
+  std::vector<std::vector<std::uint8_t>> pending_dtls_;
+  bool ice_connected_ = false;
   std::vector<Section> sections_;
   Peer* partner_ = nullptr;
   // Room for one datagram plus the SRTP trailer; media is decrypted and re-encrypted here in place.

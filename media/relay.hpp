@@ -20,6 +20,10 @@ struct RelayConfig {
   std::uint16_t port_min = 0;  // 0,0 = any ephemeral port
   std::uint16_t port_max = 0;
   unsigned workers = 1;
+  // The bandwidth estimate (REMB) the relay gives each video sender while the
+  // receiving party gives none (GStreamer's webrtcbin does not): without it a
+  // browser starts at 300 kbit/s and climbs for half a minute.
+  std::uint32_t video_bitrate_kbps = 4000;
 };
 
 enum class PeerState { New, Checking, Connected, Secure, Failed, Closed };

@@ -177,7 +177,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
     if (const toml::node* media_node = root.get("media")) {
       const toml::table* media = media_node->as_table();
       if (!media) throw ConfigError(fmt::format("[media] must be a table{}", where(*media_node)));
-      check_keys(*media, "media", {"addresses", "port_min", "port_max", "workers"});
+      check_keys(*media, "media", {"addresses", "port_min", "port_max", "workers", "video_bitrate_kbps"});
       if (const toml::node* addrs = media->get("addresses")) {
         const toml::array* arr = addrs->as_array();
         if (!arr || arr->empty())
@@ -204,6 +204,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
         throw ConfigError(fmt::format(
             "media.port_min and media.port_max must both be 0 (any port) or both be set{}", where(*media)));
       config.media.workers = static_cast<unsigned>(get_int(*media, "media", "workers", 1, 1, 64));
+      config.media.video_bitrate_kbps =
+          static_cast<std::uint32_t>(get_int(*media, "media", "video_bitrate_kbps", 4000, 300, 50000));
     }
     std::set<std::string> device_ids;
     if (const toml::node* devices = root.get("device")) {

@@ -19,6 +19,7 @@ addresses = ["127.0.0.1", "::1"]
 port_min = 40000
 port_max = 40100
 workers = 2
+video_bitrate_kbps = 6000
 
 [[device]]
 id = "lawyer-1"
@@ -62,6 +63,7 @@ TEST_CASE("Config: a complete file is read into every field") {
   CHECK(c.media.port_min == 40000);
   CHECK(c.media.port_max == 40100);
   CHECK(c.media.workers == 2);
+  CHECK(c.media.video_bitrate_kbps == 6000);
   REQUIRE(c.devices.size() == 2);
   CHECK(c.devices[0].name == "律师会见室 1");
   CHECK(c.devices[1].role == DeviceRole::DetaineeTerminal);
@@ -80,6 +82,7 @@ TEST_CASE("Config: an empty file gives the defaults") {
   CHECK(c.admin_token.empty());
   CHECK(c.max_message_bytes == 65536);
   CHECK(c.media.addresses == std::vector<std::string>{"127.0.0.1"});
+  CHECK(c.media.video_bitrate_kbps == 4000);
   CHECK(c.devices.empty());
 }
 
@@ -99,6 +102,8 @@ TEST_CASE("Config: bad values are refused with a message naming the key") {
   CHECK(error_of("[server]\nmax_message_bytes = 10\n").find("server.max_message_bytes = 10 is out of range") !=
         std::string::npos);
   CHECK(error_of("[media]\nport_min = 5000\nport_max = 4000\n").find("must not be greater") != std::string::npos);
+  CHECK(error_of("[media]\nvideo_bitrate_kbps = 100\n").find("media.video_bitrate_kbps = 100 is out of range") !=
+        std::string::npos);
   CHECK(error_of("[media]\naddresses = [\"not-an-ip\"]\n").find("\"not-an-ip\" is not an IP address") !=
         std::string::npos);
   CHECK(error_of("[[device]]\nid = \"a\"\nrole = \"officer\"\nsecret = \"12345678\"\n")
