@@ -9,7 +9,9 @@
 //
 // Query parameters (for tests and kiosks): ?device=ID&secret=S prefill the
 // form; &auto=1 signs in at once and presses connect as soon as the other side
-// is ready. The secret is removed from the address bar after it is read.
+// is ready and this page's own media to the server is up (secure), as a
+// person would once they see their own picture. The secret is removed from
+// the address bar after it is read.
 //
 // window.huijian exposes the state for tests: { state, pc, events, connectedAt,
 // meeting, ... , connect(), end(reason) }.
@@ -323,6 +325,7 @@ let connectPressed = false;
 let autoScheduled = false;
 function maybeAutoConnect() {
   if (!autoMode || autoScheduled || connectPressed) return;
+  if (huijian.state !== 'detainee_ready' || huijian.mediaState !== 'secure') return;
   autoScheduled = true;
   setTimeout(() => pressConnect('auto'), 300);
 }
@@ -390,6 +393,7 @@ function onMediaState(state) {
   ui.mediaText.textContent = MEDIA_TEXT[state] || String(state);
   record('media', { state });
   if (state === 'failed') showError('媒体连接失败 · The media connection failed');
+  if (state === 'secure') maybeAutoConnect();
 }
 
 // --------------------------------------------------------------------- media

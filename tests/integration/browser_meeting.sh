@@ -5,12 +5,13 @@
 # microphone, driven by tests/browser/lawyer_meeting.mjs) on huijiand's
 # /lawyer.html; the detainee is a headless huijian-terminal sending a
 # pre-encoded 1080p30 H.264 clip. The detainee presses ready after 2 s, the
-# page presses connect by itself (&auto=1), the meeting runs for
+# page presses connect by itself once its media is up (&auto=1), the meeting runs for
 # HUIJIAN_MEETING_SECONDS (default 12) and the page ends it.
 # Checks: Chromium decoded the native terminal's video at 1920x1080 and got
-# its audio; Chromium sent H.264 constrained baseline (42e01f, pm=1); the
-# native terminal decoded Chromium's video and got its audio; both saw the
-# handshake states in order; the native terminal exited 0.
+# its audio; Chromium sent H.264 constrained baseline (42e01f, pm=1) 1920 wide
+# with an encoder target of at least 2 Mbit/s (the relay's REMB); the native
+# terminal decoded Chromium's video at 1920x1080 and got its audio; both saw
+# the handshake states in order; the native terminal exited 0.
 #
 # Runs inside tests/integration/netns-run (loopback only). Every process it
 # starts is stopped by its pid by the EXIT trap, also when a check fails.
@@ -209,6 +210,10 @@ fmtp = (vout.get("sdp_fmtp_line") or "").lower()
 check("profile-level-id=42e01f" in fmtp and "packetization-mode=1" in fmtp,
       f"Chromium sent constrained baseline, packetization-mode=1: {fmtp}")
 check(vout.get("frame_width", 0) == 1920, f"Chromium sent 1920 wide: {vout.get('frame_width')}")
+# The relay's REMB lets Chromium's encoder aim at the configured 4 Mbit/s
+# instead of creeping up from 300 kbit/s.
+check((vout.get("target_bitrate") or 0) >= 2_000_000,
+      f"Chromium's encoder target is at least 2 Mbit/s: {vout.get('target_bitrate')}")
 
 states = [s["state"] for s in lawyer.get("meeting_states", [])]
 def in_order(seq, wanted):
@@ -220,8 +225,9 @@ check(in_order(states, ["detainee_ready", "connected", "ended"]),
       f"Chromium saw detainee_ready -> connected -> ended: {states}")
 
 check(detainee_rc == 0, f"native terminal exited 0 (got {detainee_rc}, {detainee.get('exit_reason')})")
-check(detainee.get("remote_frames_decoded", 0) > 0,
-      f"native terminal decoded Chromium's video: {detainee.get('remote_frames_decoded')} frames, "
+check(detainee.get("remote_frames_decoded", 0) > 0
+      and (detainee.get("remote_width"), detainee.get("remote_height")) == (1920, 1080),
+      f"native terminal decoded Chromium's video at 1920x1080: {detainee.get('remote_frames_decoded')} frames, "
       f"{detainee.get('remote_width')}x{detainee.get('remote_height')}")
 check(detainee.get("remote_audio_packets", 0) > 0,
       f"native terminal received Chromium's audio: {detainee.get('remote_audio_packets')} packets")
