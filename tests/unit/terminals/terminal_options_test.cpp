@@ -116,11 +116,11 @@ TEST_CASE("TerminalOptions: a loopback server keeps ICE on 127.0.0.1, another se
   std::vector<std::string> remote{"--role", "lawyer", "--server", "wss://meet.example.org/ws", "--insecure",
                                   "--device", "d", "--secret", "s"};
   CHECK(parse_terminal_options(remote)->ice_addresses.empty());
-  remote.insert(remote.end(), {"--ice-address", "10.0.0.5", "--ice-address", "fd00::5"});
-  CHECK(parse_terminal_options(remote)->ice_addresses == std::vector<std::string>{"10.0.0.5", "fd00::5"});
+  remote.insert(remote.end(), {"--ice-address", "203.0.113.5", "--ice-address", "2001:db8::5"});
+  CHECK(parse_terminal_options(remote)->ice_addresses == std::vector<std::string>{"203.0.113.5", "2001:db8::5"});
   CHECK_THROWS_AS(parse_terminal_options(base({"--ice-address", "eth0; rm"})), OptionsError);
   CHECK(is_loopback_host("127.0.0.1"));
   CHECK(is_loopback_host("localhost"));
   CHECK(is_loopback_host("::1"));
-  CHECK_FALSE(is_loopback_host("10.0.0.1"));
+  CHECK_FALSE(is_loopback_host("198.51.100.1"));
 }
