@@ -1,4 +1,5 @@
 #include "media/certificate.hpp"
+#include "media/openssl_errors.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -21,18 +22,6 @@ constexpr std::size_t kMaxDnsName = 253;
 constexpr long kOneDaySeconds = 24L * 60 * 60;
 constexpr int kDtlsValidityDays = 30;
 constexpr int kMaxValidityDays = 3650;
-
-// The OpenSSL error queue as one line (and cleared), for error messages.
-std::string openssl_errors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    std::array<char, 256> buffer{};
-    ERR_error_string_n(code, buffer.data(), buffer.size());
-    if (!text.empty()) text += "; ";
-    text += buffer.data();
-  }
-  return text.empty() ? std::string("no OpenSSL detail") : text;
-}
 
 [[noreturn]] void fail(const std::string& what) {
   throw CertificateError(what + " (" + openssl_errors() + ")");

@@ -1,4 +1,5 @@
 #include "media/dtls_transport.hpp"
+#include "media/openssl_errors.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -34,18 +35,6 @@ spdlog::logger& log() {
     return spdlog::default_logger()->clone("dtls");
   }();
   return *logger;
-}
-
-// The OpenSSL error queue of this thread as one line (and cleared).
-std::string openssl_errors() {
-  std::string text;
-  while (unsigned long code = ERR_get_error()) {
-    std::array<char, 256> buffer{};
-    ERR_error_string_n(code, buffer.data(), buffer.size());
-    if (!text.empty()) text += "; ";
-    text += buffer.data();
-  }
-  return text.empty() ? std::string("no OpenSSL detail") : text;
 }
 
 // "sha-256 ab:cd:..." or "AB:CD:..." -> "AB:CD:..." (32 bytes); empty if malformed.

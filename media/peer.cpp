@@ -296,12 +296,17 @@ void Peer::note_sequence(Section& section, std::uint16_t sequence) noexcept {
   if (n) send_own_rtcp(buffer, n);
 }
 
+// The SSRC this peer's video arrives with: learned from its packets, else the
+// first one its offer announced; 0 when neither is known yet.
+std::uint32_t Peer::incoming_video_ssrc(const Section& video) noexcept {
+  if (video.source_ssrc) return *video.source_ssrc;
+  return video.announced_ssrcs.empty() ? 0 : video.announced_ssrcs.front();
+}
+
 void Peer::request_keyframe() noexcept {
   Section* video = section_of_kind(MediaKind::Video);
   if (!video || !srtp_) return;
-  std::uint32_t source = video->source_ssrc ? *video->source_ssrc
-                         : video->announced_ssrcs.empty() ? 0
-                                                          : video->announced_ssrcs.front();
+  const std::uint32_t source = incoming_video_ssrc(*video);
   if (source == 0) return;
   std::array<std::uint8_t, 64 + kSrtpMaxTrailer> buffer{};
   const std::size_t n = rtcp::write_pli(buffer, video->out_ssrc, source);
@@ -383,9 +388,7 @@ void Peer::receive_rtcp(std::size_t length) noexcept {
 void Peer::send_own_remb() noexcept {
   Section* video = section_of_kind(MediaKind::Video);
   if (!video || !srtp_) return;
-  std::uint32_t source = video->source_ssrc ? *video->source_ssrc
-                         : video->announced_ssrcs.empty() ? 0
-                                                          : video->announced_ssrcs.front();
+  const std::uint32_t source = incoming_video_ssrc(*video);
   if (source == 0) return;
   std::array<std::uint8_t, 64 + kSrtpMaxTrailer> buffer{};
   const std::uint32_t ssrcs[] = {source};

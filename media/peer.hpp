@@ -80,6 +80,7 @@ class Peer final : private IceAgent::Listener, private DtlsTransport::Listener {
   void receive_rtcp(std::size_t length) noexcept;
   Section* incoming_section(std::uint32_t ssrc, std::uint8_t payload_type) noexcept;
   Section* section_of_kind(MediaKind kind) noexcept;
+  static std::uint32_t incoming_video_ssrc(const Section& video) noexcept;
   void note_sequence(Section& section, std::uint16_t sequence) noexcept;
   void answer_nack(const rtcp::Block& nack) noexcept;
   std::uint32_t map_ssrc_for_partner(std::uint32_t ssrc) noexcept;
