@@ -10,12 +10,12 @@ constexpr std::size_t kMaxCandidateLength = 512;
 }  // namespace
 
 IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
-                   std::uint16_t port_max, Listener& listener)
+                   std::uint16_t port_max, Listener& listener, Role role)
     : listener_(listener),
       context_(context),
       agent_(nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE)) {
   if (!agent_) throw IceError("could not create the ICE agent");
-  g_object_set(agent_.get(), "controlling-mode", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE,
+  g_object_set(agent_.get(), "controlling-mode", role == Role::Controlling ? TRUE : FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE,
                "keepalive-conncheck", TRUE, nullptr);
   for (const auto& text : local_addresses) {
     NiceAddress address;

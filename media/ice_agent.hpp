@@ -1,7 +1,8 @@
 #pragma once
-// ICE for one peer: a libnice full agent in the controlled role with one
-// stream and one component (BUNDLE + rtcp-mux), host candidates on the
-// configured local addresses only, trickle both ways. Knows nothing of DTLS
+// ICE for one peer: a libnice full agent with one stream and one component
+// (BUNDLE + rtcp-mux), host candidates on the configured local addresses only,
+// trickle both ways. The relay answers offers, so it is the controlled agent;
+// the load generator's synthetic terminals offer too, and control then. Knows nothing of DTLS
 // or SRTP: it hands every non-STUN datagram to its listener.
 
 #include <nice/agent.h>
@@ -33,9 +34,11 @@ class IceAgent {
     virtual void on_ice_datagram(std::span<const std::uint8_t> datagram) noexcept = 0;
   };
 
+  enum class Role { Controlled, Controlling };
+
   // Runs on `context` (the caller's media worker). Throws IceError.
   IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
-           std::uint16_t port_max, Listener& listener);
+           std::uint16_t port_max, Listener& listener, Role role = Role::Controlled);
   ~IceAgent();
   IceAgent(const IceAgent&) = delete;
   IceAgent& operator=(const IceAgent&) = delete;
