@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# bench/relay.sh: huijiand against Janus 1.1.2 (videocall plugin), side by
+# side in one run, on loopback inside a network namespace of its own.
+#
+#   bench/relay.sh                 the full ladder (1, 5, 10, 15, 20, ... meetings, 20 s each)
+#   bench/relay.sh --quick         smoke: 2 meetings, 5 s, both servers; fails unless loss is 0
+#   bench/relay.sh --record        the same with recording on (Janus record: true; ours: the recorder)
+#
+# Options: --meetings "1 5 10"  --duration S  --warmup S  --servers "janus huijiand"
+#          --janus-threading "default event-loops"  --out DIR
+#
+# Each step starts the server afresh pinned to CPU 0 (taskset), runs
+# huijian-loadgen pinned to CPU 1 with N meetings, and stops the server by its
+# pid. The loadgen reads the server's CPU (utime+stime of all its threads, plus
+# CPU 0's softirq time) and RSS from /proc over the measured window. A ladder
+# stops at the first step that loses >= 0.1 % or has p99 >= 5 ms, or where the
+# load generator itself is saturated. The table is printed at the end and
+# written with the raw JSON lines to the --out directory. See docs/performance.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${HUIJIAN_BUILD_DIR:-$here/build}
+loadgen=$build/terminals/loadgen/huijian-loadgen
+huijiand=$build/signaling/huijiand
+
+all_args=("$@")
+meetings_list="1 5 10 15 20 25 30 40 50 60"
+duration=20
+warmup=2
+servers="janus huijiand"
+janus_threading="default event-loops"
+record=0
+quick=0
+out=""
+usage() {
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --meetings) meetings_list=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --servers) servers=$2; shift 2 ;;
+    --janus-threading) janus_threading=$2; shift 2 ;;
+    --record) record=1; shift ;;
+    --quick) quick=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "relay.sh: unknown option '$1'" >&2; usage ;;
+  esac
+done
+if [ "$quick" = 1 ]; then
+  meetings_list="2"
+  duration=5
+  warmup=1
+  janus_threading="default"
+fi
+for n in $meetings_list $duration $warmup; do
+  case $n in ''|*[!0-9]*) echo "relay.sh: '$n' is not a whole number" >&2; exit 2 ;; esac
+done
+
+# Everything below runs in a network namespace of our own with only loopback
+# (and the veth that carries 127.0.0.1 for Janus's candidate gathering).
+if [ "${HJ_BENCH_NETNS:-}" != "$$" ]; then
+  [ "$(id -u)" = 0 ] || { echo "relay.sh: needs root (unshare -n, ip link)" >&2; exit 1; }
+  exec unshare -n env HJ_BENCH_NETNS_PARENT=1 bash -c 'export HJ_BENCH_NETNS=$$; exec "$0" "$@"' "$0" "${all_args[@]}"
+fi
+"$here/bench/janus/netns-veth"
+# Janus keeps a thread and a few descriptors per handle; the load generator a
+# socket per terminal. Raise the descriptor limit to the hard limit.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+for f in "$loadgen" "$huijiand"; do
+  [ -x "$f" ] || { echo "relay.sh: $f is missing: run scripts/build (or scripts/test) first" >&2; exit 1; }
+done
+command -v janus >/dev/null || { echo "relay.sh: janus is not installed (scripts/install-deps installs it)" >&2; exit 1; }
+if [ "$record" = 1 ] && [[ " $servers " == *" huijiand "* ]] && ! "$huijiand" --help 2>&1 | grep -q -- "--record"; then
+  echo "relay.sh: --record: huijiand has no picture-only recorder yet (issue 4); run --record --servers janus" >&2
+  exit 2
+fi
+
+cpus=$(nproc)
+if [ "$cpus" -ge 2 ]; then
+  pin_server="taskset -c 0"
+  pin_loadgen="taskset -c 1"
+  server_cpu=0
+else
+  pin_server=""
+  pin_loadgen=""
+  server_cpu=-1
+fi
+
+work=$(mktemp -d /tmp/huijian-bench.XXXXXX)
+out=${out:-$work}
+mkdir -p "$out"
+results=$out/results.jsonl
+: >"$results"
+server_pid=""
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+trap 'stop_server' EXIT
+trap 'stop_server; exit 130' INT TERM
+
+# The clip: 1080p30 H.264 constrained baseline, ~4 Mbit/s, a keyframe every
+# 2.5 s, cached under the build directory (scripts/make-test-clip).
+clip=$build/clips/bench-1080p30-k75.mkv
+mkdir -p "$build/clips"
+"$here/scripts/make-test-clip" "$clip" 30 "huijian bench" 75
+
+wait_http() {  # url seconds
+  /usr/bin/python3 - "$1" "$2" <<'EOF'
+import sys, time, urllib.request
+url, limit = sys.argv[1], float(sys.argv[2])
+end = time.time() + limit
+while time.time() < end:
+    try:
+        urllib.request.urlopen(url, timeout=1).read()
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(1)
+EOF
+}
+
+port=18000
+step_dir=""
+start_janus() {  # threading meetings
+  port=$((port + 1))
+  step_dir=$work/janus-$1-$2
+  mkdir -p "$step_dir"
+  local loops=()
+  [ "$1" = "event-loops" ] && loops=(--event-loops 1)
+  local rec=()
+  if [ "$record" = 1 ]; then mkdir -p "$step_dir/rec"; rec=(--record-dir "$step_dir/rec"); fi
+  "$here/bench/janus/make-config" "$step_dir/cfg" --http-port "$port" --session-timeout 120 "${loops[@]}" "${rec[@]}" >/dev/null
+  (cd "$step_dir" && exec $pin_server janus -F "$step_dir/cfg" -C "$step_dir/cfg/janus.jcfg" --disable-colors) \
+    >"$step_dir/server.log" 2>&1 &
+  server_pid=$!
+  wait_http "http://127.0.0.1:$port/janus/info" 15 || { tail -20 "$step_dir/server.log" >&2; return 1; }
+  loadgen_args=(--server janus --url "http://127.0.0.1:$port/janus")
+  [ "$record" = 1 ] && loadgen_args+=(--janus-record-dir "$step_dir/rec")
+  return 0
+}
+
+start_huijiand() {  # meetings
+  port=$((port + 1))
+  step_dir=$work/huijiand-$1
+  mkdir -p "$step_dir"
+  local secret
+  secret=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+  {
+    echo "[server]"
+    echo "listen = \"127.0.0.1:$port\""
+    echo "data_dir = \"data\""
+    echo "admin_token = \"\""
+    echo "[media]"
+    echo "addresses = [\"127.0.0.1\"]"
+    "$loadgen" devices --meetings "$1" --secret "$secret"
+  } >"$step_dir/huijiand.toml"
+  (cd "$step_dir" && exec $pin_server "$huijiand" --config huijiand.toml --log-level warn) >"$step_dir/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 150); do
+    grep -q "listening on" "$step_dir/server.log" 2>/dev/null && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "listening on" "$step_dir/server.log" || { tail -20 "$step_dir/server.log" >&2; return 1; }
+  loadgen_args=(--server huijiand --url "wss://127.0.0.1:$port/ws" --ca "$step_dir/data/tls/cert.pem"
+                --secret "$secret")
+  return 0
+}
+
+# One step: prints the loadgen's JSON line, tagged with the variant.
+run_step() {  # variant meetings
+  local variant=$1 n=$2 line
+  case $variant in
+    janus-*) start_janus "${variant#janus-}" "$n" || { echo "{\"error\":\"janus did not start\",\"meetings\":$n}"; return; } ;;
+    huijiand) start_huijiand "$n" || { echo "{\"error\":\"huijiand did not start\",\"meetings\":$n}"; return; } ;;
+  esac
+  line=$($pin_loadgen "$loadgen" run "${loadgen_args[@]}" --meetings "$n" --duration "$duration" \
+           --warmup "$warmup" --clip "$clip" --server-pid "$server_pid" --server-cpu "$server_cpu" \
+           2>"$step_dir/loadgen.log") || true
+  stop_server
+  [ -n "$line" ] || line="{\"error\":\"the load generator printed nothing (see $step_dir/loadgen.log)\",\"meetings\":$n}"
+  /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["variant"]=sys.argv[2]; print(json.dumps(d))' \
+    "$line" "$variant"
+}
+
+# "pass", "fail: why" or "stop: why" for one JSON line.
+verdict() {
+  /usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+if "error" in d:
+    print("fail: " + d["error"]); sys.exit()
+why = []
+if d["loss_pct"] >= 0.1: why.append("loss %.3f %%" % d["loss_pct"])
+if d["latency_us"]["p99"] >= 5000: why.append("p99 %.1f ms" % (d["latency_us"]["p99"] / 1000))
+if d.get("misrouted", 0) or d.get("undecryptable", 0): why.append("misrouted/undecryptable packets")
+if why: print("fail: " + ", ".join(why)); sys.exit()
+if d.get("loadgen_cpu_pct", 0) > 85 or d.get("sender_late_resets", 0) > 0:
+    print("stop: the load generator is saturated (%.0f %% of its core)" % d.get("loadgen_cpu_pct", 0)); sys.exit()
+print("pass")' "$1"
+}
+
+echo "huijian relay benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -r)"
+echo "clip: $clip; ${duration} s per step after ${warmup} s warm-up; record: $([ "$record" = 1 ] && echo on || echo off)"
+echo "server pinned with '${pin_server:-nothing}', load generator with '${pin_loadgen:-nothing}'; work dir $work"
+
+variants=()
+for s in $servers; do
+  case $s in
+    janus) for t in $janus_threading; do variants+=("janus-$t"); done ;;
+    huijiand) variants+=(huijiand) ;;
+    *) echo "relay.sh: unknown server '$s' (janus, huijiand)" >&2; exit 2 ;;
+  esac
+done
+
+status=0
+for variant in "${variants[@]}"; do
+  for n in $meetings_list; do
+    line=$(run_step "$variant" "$n")
+    echo "$line" >>"$results"
+    v=$(verdict "$line")
+    printf '  %-18s %4d meetings: %s\n' "$variant" "$n" "$v"
+    case $v in
+      pass) ;;
+      stop:*) break ;;
+      fail:*) break ;;
+    esac
+  done
+done
+
+/usr/bin/python3 "$here/bench/relay_table.py" "$results" | tee "$out/table.txt"
+if [ "$quick" = 1 ]; then
+  # The smoke test checks behaviour, not speed: every server set up its
+  # meetings, media flowed both ways, nothing was lost or misrouted.
+  /usr/bin/python3 "$here/bench/relay_table.py" --check-smoke "$results" || status=1
+fi
+echo "results: $out"
+exit $status

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""Prints the table of bench/relay.sh from its results.jsonl (one JSON line
+per step, as huijian-loadgen printed it plus the variant), the largest meeting
+count each server carried at < 0.1 % loss and p99 < 5 ms, and the ratios
+ours / Janus. With --check-smoke: exits 1 unless every variant ran its step
+with zero loss and nothing misrouted (the smoke test of scripts/test)."""
+import json
+import sys
+
+LOSS_LIMIT = 0.1       # percent
+P99_LIMIT_US = 5000
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def passes(r):
+    return ("error" not in r and r["loss_pct"] < LOSS_LIMIT and r["latency_us"]["p99"] < P99_LIMIT_US
+            and not r.get("misrouted") and not r.get("undecryptable"))
+
+
+def saturated(r):
+    return r.get("loadgen_cpu_pct", 0) > 85 or r.get("sender_late_resets", 0) > 0
+
+
+def ms(us):
+    return "%.2f" % (us / 1000.0)
+
+
+def table(rows):
+    head = ("server", "meetings", "CPU %", "softirq %", "us/pkt", "pkt/s", "Mbit/s", "loss %",
+            "p50 ms", "p99 ms", "p99.9 ms", "RSS MiB", "loadgen %", "")
+    lines = [head]
+    for r in rows:
+        if "error" in r:
+            lines.append((r.get("variant", "?"), str(r.get("meetings", "?")), "-", "-", "-", "-", "-", "-", "-", "-",
+                          "-", "-", "-", "error: " + r["error"][:60]))
+            continue
+        lat = r["latency_us"]
+        note = "ok" if passes(r) else "over the limits"
+        if passes(r) and saturated(r):
+            note = "ok (load generator saturated)"
+        lines.append((r["variant"], str(r["meetings"]), "%.1f" % r.get("server_cpu_pct", 0),
+                      "%.1f" % r.get("server_softirq_pct", 0), "%.1f" % r.get("cpu_us_per_packet", 0),
+                      "%.0f" % r["arrived_per_s"], "%.1f" % r["mbit_per_s"], "%.3f" % r["loss_pct"],
+                      ms(lat["p50"]), ms(lat["p99"]), ms(lat["p999"]), "%.0f" % (r.get("server_rss_kib", 0) / 1024.0),
+                      "%.0f" % r.get("loadgen_cpu_pct", 0), note))
+    widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
+    out = []
+    for i, l in enumerate(lines):
+        out.append("  ".join(c.rjust(widths[j]) if 0 < j < len(head) - 1 else c.ljust(widths[j])
+                             for j, c in enumerate(l)).rstrip())
+        if i == 0:
+            out.append("-" * len(out[0]))
+    return "\n".join(out)
+
+
+def summary(rows):
+    variants = []
+    for r in rows:
+        if r.get("variant") not in variants:
+            variants.append(r.get("variant"))
+    best = {}
+    for v in variants:
+        ok = [r for r in rows if r.get("variant") == v and passes(r)]
+        if not ok:
+            best[v] = None
+            continue
+        top = max(ok, key=lambda r: r["meetings"])
+        # Meetings one whole core would carry at the CPU cost per meeting of that step.
+        per_core = top["meetings"] * 100.0 / top["server_cpu_pct"] if top.get("server_cpu_pct") else 0.0
+        best[v] = {"meetings": top["meetings"], "per_core": per_core, "us_per_packet": top.get("cpu_us_per_packet", 0),
+                   "loadgen_bound": saturated(top) or any(
+                       r.get("variant") == v and r["meetings"] > top["meetings"] and "error" not in r
+                       and saturated(r) and passes(r) for r in rows),
+                   "row": top}
+    out = ["", "Largest meeting count at < %.1f %% loss and p99 < %d ms (server on one core):" % (LOSS_LIMIT, P99_LIMIT_US // 1000)]
+    for v in variants:
+        b = best[v]
+        if b is None:
+            out.append("  %-18s none" % v)
+            continue
+        tried = max(r["meetings"] for r in rows if r.get("variant") == v)
+        limit = "load generator saturated" if b["loadgen_bound"] else (
+            "next step failed" if tried > b["meetings"] else "largest step tried")
+        out.append("  %-18s %3d meetings (%s); %.1f us CPU per forwarded packet; %.0f meetings per core at that cost"
+                   % (v, b["meetings"], limit, b["us_per_packet"], b["per_core"]))
+    janus = [v for v in variants if v and v.startswith("janus") and best[v]]
+    ours = best.get("huijiand")
+    if janus and ours:
+        jv = max(janus, key=lambda v: (best[v]["meetings"], -best[v]["us_per_packet"]))
+        j = best[jv]
+        out.append("")
+        out.append("Ratios huijiand / Janus (Janus's better variant: %s):" % jv)
+        out.append("  meetings carried at the limits:     %.2f (%d / %d)%s" % (
+            ours["meetings"] / j["meetings"], ours["meetings"], j["meetings"],
+            "  [ours limited by the load generator]" if ours["loadgen_bound"] else ""))
+        out.append("  meetings per core (CPU per meeting): %.2f (%.0f / %.0f)" % (ours["per_core"] / j["per_core"],
+                                                                              ours["per_core"], j["per_core"]))
+        out.append("  CPU per forwarded packet, Janus / ours: %.2f (%.1f us / %.1f us)" % (
+            j["us_per_packet"] / ours["us_per_packet"], j["us_per_packet"], ours["us_per_packet"]))
+        common = sorted({r["meetings"] for r in rows if r.get("variant") == "huijiand" and passes(r)} &
+                        {r["meetings"] for r in rows if r.get("variant") == jv and passes(r)})
+        for n in common:
+            o = next(r for r in rows if r.get("variant") == "huijiand" and r["meetings"] == n)
+            q = next(r for r in rows if r.get("variant") == jv and r["meetings"] == n)
+            out.append("  at %3d meetings: CPU %5.1f %% vs %5.1f %% (Janus uses %.2fx), p99 %s vs %s ms" % (
+                n, o["server_cpu_pct"], q["server_cpu_pct"],
+                q["server_cpu_pct"] / o["server_cpu_pct"] if o["server_cpu_pct"] else 0,
+                ms(o["latency_us"]["p99"]), ms(q["latency_us"]["p99"])))
+    return "\n".join(out)
+
+
+def check_smoke(rows):
+    problems = []
+    if not rows:
+        problems.append("no results")
+    for r in rows:
+        v = r.get("variant", "?")
+        if "error" in r:
+            problems.append("%s: %s" % (v, r["error"]))
+            continue
+        if r["received_in_window"] == 0 or r["sent_in_window"] == 0:
+            problems.append("%s: no media measured" % v)
+        if r["loss_pct"] != 0:
+            problems.append("%s: loss %.4f %% on loopback (sent %d, received %d)" % (
+                v, r["loss_pct"], r["sent_in_window"], r["received_in_window"]))
+        for key in ("misrouted", "undecryptable", "sequence_gaps"):
+            if r.get(key):
+                problems.append("%s: %s = %d" % (v, key, r[key]))
+    for p in problems:
+        print("smoke: " + p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--check-smoke":
+        return check_smoke(load(argv[2]))
+    if len(argv) != 2:
+        print("usage: relay_table.py [--check-smoke] results.jsonl", file=sys.stderr)
+        return 2
+    rows = load(argv[1])
+    print(table(rows))
+    print(summary(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
