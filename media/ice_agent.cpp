@@ -41,10 +41,13 @@ IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_
   g_signal_connect(agent_.get(), "new-candidate-full", G_CALLBACK(&IceAgent::on_new_candidate), this);
   g_signal_connect(agent_.get(), "candidate-gathering-done", G_CALLBACK(&IceAgent::on_gathering_done), this);
   g_signal_connect(agent_.get(), "component-state-changed", G_CALLBACK(&IceAgent::on_component_state), this);
+  g_signal_connect(agent_.get(), "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair), this);
   nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, context_, &IceAgent::on_receive, this);
 }
 
 IceAgent::~IceAgent() {
+  selected_fd_ = -1;
+  selected_socket_.reset();
   if (agent_) {
     nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, context_, nullptr, nullptr);
     g_signal_handlers_disconnect_by_data(agent_.get(), this);
@@ -84,9 +87,46 @@ void IceAgent::add_remote_candidate(const std::string& candidate) {
 }
 
 bool IceAgent::send(std::span<const std::uint8_t> datagram) noexcept {
+  if (selected_fd_ >= 0) {
+    const ssize_t sent = ::sendto(selected_fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                                  reinterpret_cast<const sockaddr*>(&selected_remote_), selected_remote_length_);
+    return sent == static_cast<ssize_t>(datagram.size());
+  }
   gint sent = nice_agent_send(agent_.get(), stream_id_, kComponent, static_cast<guint>(datagram.size()),
                               reinterpret_cast<const gchar*>(datagram.data()));
   return sent == static_cast<gint>(datagram.size());
+}
+
+void IceAgent::refresh_selected_pair() noexcept {
+  selected_fd_ = -1;
+  selected_socket_.reset();
+  selected_remote_length_ = 0;
+  if (state_ != IceState::Connected) return;
+  NiceCandidate* local = nullptr;
+  NiceCandidate* remote = nullptr;
+  if (!nice_agent_get_selected_pair(agent_.get(), stream_id_, kComponent, &local, &remote) || !remote) return;
+  // Only a plain host/reflexive UDP pair has a socket of its own (not TURN, not TCP).
+  if (remote->transport != NICE_CANDIDATE_TRANSPORT_UDP) return;
+  std::unique_ptr<GSocket, SocketUnref> socket(nice_agent_get_selected_socket(agent_.get(), stream_id_, kComponent));
+  if (!socket) return;
+  const int fd = g_socket_get_fd(socket.get());
+  if (fd < 0) return;
+  sockaddr_storage address{};
+  nice_address_copy_to_sockaddr(&remote->addr, reinterpret_cast<sockaddr*>(&address));
+  if (address.ss_family == AF_INET) {
+    selected_remote_length_ = sizeof(sockaddr_in);
+  } else if (address.ss_family == AF_INET6) {
+    selected_remote_length_ = sizeof(sockaddr_in6);
+  } else {
+    return;
+  }
+  selected_remote_ = address;
+  selected_socket_ = std::move(socket);
+  selected_fd_ = fd;
+}
+
+void IceAgent::on_selected_pair(NiceAgent*, guint, guint, NiceCandidate*, NiceCandidate*, gpointer data) {
+  static_cast<IceAgent*>(data)->refresh_selected_pair();
 }
 
 void IceAgent::on_new_candidate(NiceAgent* agent, NiceCandidate* candidate, gpointer data) {
@@ -122,6 +162,7 @@ void IceAgent::on_component_state(NiceAgent*, guint, guint, guint state, gpointe
   }
   if (next == self->state_) return;
   self->state_ = next;
+  self->refresh_selected_pair();
   self->listener_.on_ice_state(next);
 }
 

@@ -6,6 +6,7 @@
 // or SRTP: it hands every non-STUN datagram to its listener.
 
 #include <nice/agent.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <memory>
@@ -54,6 +55,9 @@ class IceAgent {
   void add_remote_candidate(const std::string& candidate);
 
   // Sends one datagram on the selected pair; false if not connected or the socket refused it.
+  // Once a pair is selected this is one sendto() on the pair's own UDP socket
+  // (libnice's socket, libnice's remote address): libnice's per-send agent
+  // lock and stream lookup and GIO's message assembly are skipped.
   bool send(std::span<const std::uint8_t> datagram) noexcept;
   bool connected() const noexcept { return state_ == IceState::Connected; }
 
@@ -62,6 +66,10 @@ class IceAgent {
   static void on_gathering_done(NiceAgent*, guint stream, gpointer self);
   static void on_component_state(NiceAgent*, guint stream, guint component, guint state, gpointer self);
   static void on_receive(NiceAgent*, guint stream, guint component, guint len, gchar* buf, gpointer self);
+  static void on_selected_pair(NiceAgent*, guint stream, guint component, NiceCandidate* local,
+                               NiceCandidate* remote, gpointer self);
+  // Caches the selected pair's socket and remote address for send(); clears the cache when none.
+  void refresh_selected_pair() noexcept;
 
   struct AgentUnref {
     void operator()(NiceAgent* a) const noexcept { g_object_unref(a); }
@@ -73,6 +81,13 @@ class IceAgent {
   std::string local_ufrag_;
   std::string local_password_;
   IceState state_ = IceState::Gathering;
+  struct SocketUnref {
+    void operator()(GSocket* s) const noexcept { g_object_unref(s); }
+  };
+  std::unique_ptr<GSocket, SocketUnref> selected_socket_;  // a reference, so its fd stays valid
+  int selected_fd_ = -1;
+  sockaddr_storage selected_remote_{};
+  socklen_t selected_remote_length_ = 0;
 };
 
 }  // namespace huijian::media
