@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "terminals/loadgen/clip_packets.hpp"
+#include "terminals/loadgen/direct_adapter.hpp"
 #include "terminals/loadgen/huijian_adapter.hpp"
 #include "terminals/loadgen/janus_adapter.hpp"
 #include "terminals/loadgen/load_session.hpp"
@@ -41,10 +42,11 @@ int main(int argc, char** argv) {
   int duration = 10, warmup = 2, setup_timeout = 0, server_pid = 0, server_cpu = -1;
   std::uint32_t pace_kbps = 10000;
   auto* run = app.add_subcommand("run", "run N meetings for a while and print a JSON report on stdout");
-  run->add_option("--server", server, "huijiand or janus")->check(CLI::IsMember({"huijiand", "janus"}));
+  run->add_option("--server", server,
+                  "huijiand, janus, or direct (no server: each meeting's terminals connect to each other; the baseline)")
+      ->check(CLI::IsMember({"huijiand", "janus", "direct"}));
   run->add_option("--url", url,
-                  "wss://127.0.0.1:PORT/ws (huijiand) or http://127.0.0.1:PORT/janus (Janus HTTP API)")
-      ->required();
+                  "wss://127.0.0.1:PORT/ws (huijiand) or http://127.0.0.1:PORT/janus (Janus HTTP API)");
   run->add_option("--ca", ca_file, "huijiand: PEM of its TLS certificate (data_dir/tls/cert.pem)");
   run->add_flag("--insecure", insecure, "huijiand: do not verify its TLS certificate");
   run->add_option("--secret", secret, "huijiand: device secrets are <secret>-<device id> (see 'devices')");
@@ -85,7 +87,11 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<ServerAdapter> adapter;
   try {
-    if (server == "huijiand") {
+    if (server == "direct") {
+      adapter = std::make_unique<DirectAdapter>();
+    } else if (url.empty()) {
+      return fail("--url is required for " + server, 2);
+    } else if (server == "huijiand") {
       ServerUrl parsed = parse_server_url(url);
       if (!is_loopback_host(parsed.host)) return fail("--url must name a loopback host (127.0.0.1, ::1, localhost)", 2);
       if (ca_file.empty() && !insecure) return fail("huijiand needs --ca FILE (or --insecure)", 2);
