@@ -47,10 +47,15 @@ def table(rows):
         note = "ok" if passes(r) else "over the limits"
         if passes(r) and saturated(r):
             note = "ok (load generator saturated)"
-        lines.append((r["variant"], str(r["meetings"]), "%.1f" % r.get("server_cpu_pct", 0),
-                      "%.1f" % r.get("server_softirq_pct", 0), "%.1f" % r.get("cpu_us_per_packet", 0),
+        server = "server_cpu_pct" in r
+
+        def cpu(key, fmt):
+            return fmt % r[key] if server else "-"
+        lines.append((r["variant"], str(r["meetings"]), cpu("server_cpu_pct", "%.1f"),
+                      cpu("server_softirq_pct", "%.1f"), cpu("cpu_us_per_packet", "%.1f"),
                       "%.0f" % r["arrived_per_s"], "%.1f" % r["mbit_per_s"], "%.3f" % r["loss_pct"],
-                      ms(lat["p50"]), ms(lat["p99"]), ms(lat["p999"]), "%.0f" % (r.get("server_rss_kib", 0) / 1024.0),
+                      ms(lat["p50"]), ms(lat["p99"]), ms(lat["p999"]),
+                      "%.0f" % (r["server_rss_kib"] / 1024.0) if server else "-",
                       "%.0f" % r.get("loadgen_cpu_pct", 0), note))
     widths = [max(len(l[i]) for l in lines) for i in range(len(head))]
     out = []
@@ -84,14 +89,35 @@ def summary(rows):
     out = ["", "Largest meeting count at < %.1f %% loss and p99 < %d ms (server on one core):" % (LOSS_LIMIT, P99_LIMIT_US // 1000)]
     for v in variants:
         b = best[v]
+        if v == "direct":
+            if b:
+                out.append("  %-18s %3d meetings without a server (the load generator's own limit: %s)" % (
+                    v, b["meetings"], "saturated" if b["loadgen_bound"] else "not reached"))
+            continue
         if b is None:
             out.append("  %-18s none" % v)
             continue
         tried = max(r["meetings"] for r in rows if r.get("variant") == v)
         limit = "load generator saturated" if b["loadgen_bound"] else (
-            "next step failed" if tried > b["meetings"] else "largest step tried")
+            "larger steps over the limits" if tried > b["meetings"] else "largest step tried")
         out.append("  %-18s %3d meetings (%s); %.1f us CPU per forwarded packet; %.0f meetings per core at that cost"
                    % (v, b["meetings"], limit, b["us_per_packet"], b["per_core"]))
+    direct = {r["meetings"]: r for r in rows if r.get("variant") == "direct" and "error" not in r}
+    lat_lines = []
+    for v in variants:
+        if v == "direct":
+            continue
+        for r in rows:
+            if r.get("variant") != v or "error" in r or r["meetings"] not in direct:
+                continue
+            d = direct[r["meetings"]]["latency_us"]
+            lat_lines.append("  %-18s %3d meetings: p50 %s ms, p99 %s ms, p99.9 %s ms over the direct run's" % (
+                v, r["meetings"], ms(r["latency_us"]["p50"] - d["p50"]), ms(r["latency_us"]["p99"] - d["p99"]),
+                ms(r["latency_us"]["p999"] - d["p999"])))
+    if lat_lines:
+        out.append("")
+        out.append("Latency the server adds (its run minus the direct run at the same meeting count):")
+        out.extend(lat_lines)
     janus = [v for v in variants if v and v.startswith("janus") and best[v]]
     ours = best.get("huijiand")
     if janus and ours:
@@ -104,6 +130,11 @@ def summary(rows):
             "  [ours limited by the load generator]" if ours["loadgen_bound"] else ""))
         out.append("  meetings per core (CPU per meeting): %.2f (%.0f / %.0f)" % (ours["per_core"] / j["per_core"],
                                                                               ours["per_core"], j["per_core"]))
+        cheapest = max(janus, key=lambda v: best[v]["per_core"])
+        if cheapest != jv:
+            c = best[cheapest]
+            out.append("  meetings per core against Janus's cheapest variant (%s): %.2f (%.0f / %.0f)" % (
+                cheapest, ours["per_core"] / c["per_core"], ours["per_core"], c["per_core"]))
         out.append("  CPU per forwarded packet, Janus / ours: %.2f (%.1f us / %.1f us)" % (
             j["us_per_packet"] / ours["us_per_packet"], j["us_per_packet"], ours["us_per_packet"]))
         common = sorted({r["meetings"] for r in rows if r.get("variant") == "huijiand" and passes(r)} &

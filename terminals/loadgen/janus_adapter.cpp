@@ -275,8 +275,10 @@ void JanusAdapter::set_up(LoadRun& run, std::size_t meetings, Clock::time_point 
       if (janus_answer.empty()) throw AdapterError("Janus's accepted event carried no answer");
       run.worker().call([&] { run.peer(i, Party::Lawyer).accept_answer(janus_answer); });
       if (!record_dir_.empty()) {
-        const std::string base = record_dir_ + "/" + username(i, true);
-        plugin_message(m.caller, json{{"request", "set"}, {"record", true}, {"filename", base}});
+        // Each handle records what its own party sends: both parties' pictures (and, Janus being
+        // Janus, their sound too; ours records the picture only).
+        plugin_message(m.caller, json{{"request", "set"}, {"record", true}, {"filename", record_dir_ + "/" + username(i, true)}});
+        plugin_message(m.callee, json{{"request", "set"}, {"record", true}, {"filename", record_dir_ + "/" + username(i, false)}});
       }
     } catch (const std::exception& e) {
       throw AdapterError(where + e.what());
