@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "signaling/config.hpp"
 #include "signaling/errors.hpp"
+#include "signaling/termination_reason.hpp"
 
 namespace huijian::signaling {
 namespace {
@@ -37,7 +39,51 @@ bool has_control_chars(std::string_view s) {
   return false;
 }
 
+bool is_blank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ') return false;
+  return true;
+}
+
+std::string meeting_field(const json& object, const char* type) {
+  auto id = required_string(object, type, "meeting", 64);
+  if (id.empty() || has_control_chars(id))
+    throw ProtocolError("bad_field", fmt::format("field \"meeting\" of \"{}\" must be a meeting id", type));
+  return id;
+}
+
+// An optional text of at most `max_chars` characters, one line.
+std::string short_text(const json& object, const char* type, const char* name, std::size_t max_chars) {
+  const json* v = field(object, name);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string()) throw ProtocolError("bad_field", fmt::format("field \"{}\" of \"{}\" must be a string", name, type));
+  auto text = v->get<std::string>();
+  if (utf8_length(text) > max_chars)
+    throw ProtocolError("bad_field", fmt::format("field \"{}\" of \"{}\" is longer than {} characters", name,
+                                                 type, max_chars));
+  if (has_control_chars(text))
+    throw ProtocolError("bad_field", fmt::format("field \"{}\" of \"{}\" must be one line without control characters",
+                                                 name, type));
+  return text;
+}
+
+std::optional<int> optional_int(const json& object, const char* type, const char* name, int min, int max) {
+  const json* v = field(object, name);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_number_integer() || v->get<std::int64_t>() < min || v->get<std::int64_t>() > max)
+    throw ProtocolError("bad_field", fmt::format("field \"{}\" of \"{}\" must be a whole number from {} to {}",
+                                                 name, type, min, max));
+  return static_cast<int>(v->get<std::int64_t>());
+}
+
 }  // namespace
+
+bool is_officer_message(const ClientMessage& message) noexcept {
+  return std::holds_alternative<SetTimeMessage>(message) || std::holds_alternative<NoticeMessage>(message) ||
+         std::holds_alternative<InterjectionStartMessage>(message) ||
+         std::holds_alternative<InterjectionStopMessage>(message) ||
+         std::holds_alternative<TerminateMessage>(message);
+}
 
 std::size_t utf8_length(std::string_view text) noexcept {
   std::size_t n = 0;
@@ -136,8 +182,46 @@ ClientMessage parse_client_message(std::string_view text, std::size_t max_bytes,
     return m;
   }
   if (type == "ping") return PingMessage{};
+  if (type == "officer_hello") return OfficerHelloMessage{required_string(doc, "officer_hello", "token", kMaxTokenBytes)};
+  if (type == "set_time") {
+    SetTimeMessage m;
+    m.meeting = meeting_field(doc, "set_time");
+    m.minutes = optional_int(doc, "set_time", "minutes", 1, kMaxMeetingMinutes);
+    m.remaining_seconds = optional_int(doc, "set_time", "remaining_seconds", 1, kMaxRemainingSeconds);
+    if (m.minutes && m.remaining_seconds)
+      throw ProtocolError("bad_field", "\"set_time\" takes either \"minutes\" or \"remaining_seconds\", not both");
+    if (!m.minutes && !m.remaining_seconds)
+      throw ProtocolError("missing_field",
+                          "\"set_time\" needs \"minutes\" (the whole call time) or \"remaining_seconds\" (end that long from now)");
+    return m;
+  }
+  if (type == "notice") {
+    NoticeMessage m;
+    m.meeting = meeting_field(doc, "notice");
+    if (!field(doc, "text")) throw ProtocolError("missing_field", "\"notice\" needs the field \"text\" (a string)");
+    m.text = short_text(doc, "notice", "text", kMaxNoticeChars);
+    if (is_blank(m.text)) throw ProtocolError("bad_field", "field \"text\" of \"notice\" must not be empty");
+    return m;
+  }
+  if (type == "interjection_start") return InterjectionStartMessage{meeting_field(doc, "interjection_start")};
+  if (type == "interjection_stop") return InterjectionStopMessage{meeting_field(doc, "interjection_stop")};
+  if (type == "terminate") {
+    TerminateMessage m;
+    m.meeting = meeting_field(doc, "terminate");
+    m.code = required_string(doc, "terminate", "code", 64);
+    const auto* reason = TerminationReason::find(m.code);
+    if (!reason)
+      throw ProtocolError("bad_field", fmt::format("field \"code\" of \"terminate\" must be one of {}",
+                                                   TerminationReason::codes_list()));
+    m.text = short_text(doc, "terminate", "text", kMaxReasonTextChars);
+    if (reason->needs_text && is_blank(m.text))
+      throw ProtocolError("missing_field", fmt::format("\"terminate\" with code {} needs \"text\" saying what happened",
+                                                       m.code));
+    return m;
+  }
   throw ProtocolError("unknown_type",
-                      fmt::format("unknown message type \"{}\"; expected one of hello, offer, candidate, ready, connect, end, ping",
+                      fmt::format("unknown message type \"{}\"; expected one of hello, offer, candidate, ready, connect, end, ping, "
+                                  "officer_hello, set_time, notice, interjection_start, interjection_stop, terminate",
                                   type));
 }
 

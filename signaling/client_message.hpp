@@ -16,6 +16,9 @@ inline constexpr std::size_t kMaxCandidateBytes = 1024;
 inline constexpr std::size_t kMaxSecretBytes = 256;
 inline constexpr std::size_t kMaxEndReasonChars = 200;
 inline constexpr unsigned kMaxMLineIndex = 63;
+inline constexpr std::size_t kMaxTokenBytes = 128;
+inline constexpr std::size_t kMaxNoticeChars = 200;
+inline constexpr int kMaxRemainingSeconds = 8 * 3600;
 
 struct HelloMessage {
   std::string device;
@@ -37,8 +40,40 @@ struct EndMessage {
 };
 struct PingMessage {};
 
-using ClientMessage = std::variant<HelloMessage, OfferMessage, CandidateMessage, ReadyMessage,
-                                   ConnectMessage, EndMessage, PingMessage>;
+// Officer console messages (docs/protocol.md, "Supervision").
+struct OfficerHelloMessage {
+  std::string token;
+};
+// Exactly one of minutes (the whole call time, counted from connected) and
+// remaining_seconds (the meeting ends that long from now).
+struct SetTimeMessage {
+  std::string meeting;
+  std::optional<int> minutes;
+  std::optional<int> remaining_seconds;
+};
+struct NoticeMessage {
+  std::string meeting;
+  std::string text;
+};
+struct InterjectionStartMessage {
+  std::string meeting;
+};
+struct InterjectionStopMessage {
+  std::string meeting;
+};
+struct TerminateMessage {
+  std::string meeting;
+  std::string code;  // a TerminationReason code
+  std::string text;  // required for violation_other
+};
+
+using ClientMessage =
+    std::variant<HelloMessage, OfferMessage, CandidateMessage, ReadyMessage, ConnectMessage, EndMessage,
+                 PingMessage, OfficerHelloMessage, SetTimeMessage, NoticeMessage, InterjectionStartMessage,
+                 InterjectionStopMessage, TerminateMessage>;
+
+// True for the messages only an officer's connection may send.
+bool is_officer_message(const ClientMessage& message) noexcept;
 
 // Parses one text message. On success and on failure after the type was read,
 // *type_out (if given) holds the message's "type" for the error's "ref".

@@ -9,6 +9,8 @@
 #include <toml++/toml.h>
 
 #include "signaling/errors.hpp"
+#include "signaling/password_hash.hpp"
+#include "signaling/client_message.hpp"
 
 namespace huijian::signaling {
 namespace {
@@ -81,6 +83,16 @@ const char* to_string(DeviceRole role) noexcept {
   return role == DeviceRole::LawyerTerminal ? "lawyer-terminal" : "detainee-terminal";
 }
 
+const char* to_string(AccountRole role) noexcept {
+  return role == AccountRole::Admin ? "admin" : "officer";
+}
+
+std::optional<AccountRole> account_role_from_string(std::string_view text) noexcept {
+  if (text == "officer") return AccountRole::Officer;
+  if (text == "admin") return AccountRole::Admin;
+  return std::nullopt;
+}
+
 const DeviceConfig* Config::find_device(std::string_view id) const noexcept {
   for (const auto& d : devices)
     if (d.id == id) return &d;
@@ -142,10 +154,11 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
   try {
     for (auto&& [key, value] : root) {
       auto k = key.str();
-      if (k != "server" && k != "media" && k != "device" && k != "meeting")
+      if (k != "server" && k != "media" && k != "device" && k != "meeting" && k != "supervision" &&
+          k != "officer")
         throw ConfigError(fmt::format(
-            "unknown key \"{}\"{}; allowed top-level keys are: server, media, device, meeting", k,
-            where(value)));
+            "unknown key \"{}\"{}; allowed top-level keys are: server, media, supervision, device, meeting, officer",
+            k, where(value)));
     }
     if (const toml::node* server_node = root.get("server")) {
       const toml::table* server = server_node->as_table();
@@ -207,6 +220,34 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
       config.media.video_bitrate_kbps =
           static_cast<std::uint32_t>(get_int(*media, "media", "video_bitrate_kbps", 4000, 300, 50000));
     }
+    if (const toml::node* sup_node = root.get("supervision")) {
+      const toml::table* sup = sup_node->as_table();
+      if (!sup) throw ConfigError(fmt::format("[supervision] must be a table{}", where(*sup_node)));
+      check_keys(*sup, "supervision", {"default_minutes", "warning_seconds", "session_minutes"});
+      config.supervision.default_minutes =
+          static_cast<int>(get_int(*sup, "supervision", "default_minutes", 60, 1, kMaxMeetingMinutes));
+      config.supervision.session_minutes =
+          static_cast<int>(get_int(*sup, "supervision", "session_minutes", 480, 1, 24 * 60));
+      if (const toml::node* warn = sup->get("warning_seconds")) {
+        const toml::array* arr = warn->as_array();
+        if (!arr || arr->size() > 8)
+          throw ConfigError(fmt::format(
+              "supervision.warning_seconds must be an array of at most 8 whole seconds, e.g. [300, 60]{}",
+              where(*warn)));
+        std::set<int> seen;
+        config.supervision.warning_seconds.clear();
+        for (const auto& item : *arr) {
+          if (!item.is_integer() || item.as_integer()->get() < 1 || item.as_integer()->get() > 3600)
+            throw ConfigError(fmt::format(
+                "supervision.warning_seconds: each warning must be a whole number of seconds from 1 to 3600{}",
+                where(item)));
+          int v = static_cast<int>(item.as_integer()->get());
+          if (!seen.insert(v).second)
+            throw ConfigError(fmt::format("supervision.warning_seconds: {} is given twice{}", v, where(item)));
+          config.supervision.warning_seconds.push_back(v);
+        }
+      }
+    }
     std::set<std::string> device_ids;
     if (const toml::node* devices = root.get("device")) {
       const toml::array* arr = devices->as_array();
@@ -245,7 +286,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
       for (const auto& item : *arr) {
         const toml::table* t = item.as_table();
         if (!t) throw ConfigError(fmt::format("meeting must be written as [[meeting]] tables{}", where(item)));
-        check_keys(*t, "meeting", {"id", "lawyer_device", "detainee_device", "case_id"});
+        check_keys(*t, "meeting", {"id", "lawyer_device", "detainee_device", "case_id", "minutes"});
         MeetingConfig m;
         m.id = get_string(*t, "meeting", "id", true);
         check_id("meeting id", m.id, *t->get("id"));
@@ -254,6 +295,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
         m.case_id = get_string(*t, "meeting", "case_id", false);
         if (m.case_id.size() > 200)
           throw ConfigError(fmt::format("meeting.case_id of \"{}\" is longer than 200 bytes{}", m.id, where(*t)));
+        if (t->get("minutes"))
+          m.minutes = static_cast<int>(get_int(*t, "meeting", "minutes", 0, 1, kMaxMeetingMinutes));
         const DeviceConfig* lawyer = config.find_device(m.lawyer_device);
         if (!lawyer || lawyer->role != DeviceRole::LawyerTerminal)
           throw ConfigError(fmt::format(
@@ -267,6 +310,55 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
         if (!meeting_ids.insert(m.id).second)
           throw ConfigError(fmt::format("meeting id \"{}\" is used twice{}", m.id, where(*t)));
         config.meetings.push_back(std::move(m));
+      }
+    }
+    std::set<std::string> usernames;
+    if (const toml::node* officers = root.get("officer")) {
+      const toml::array* arr = officers->as_array();
+      if (!arr) throw ConfigError(fmt::format("officer must be written as [[officer]] tables{}", where(*officers)));
+      for (const auto& item : *arr) {
+        const toml::table* t = item.as_table();
+        if (!t) throw ConfigError(fmt::format("officer must be written as [[officer]] tables{}", where(item)));
+        check_keys(*t, "officer", {"username", "name", "role", "password_hash", "password"});
+        OfficerConfig o;
+        o.username = get_string(*t, "officer", "username", true);
+        check_id("officer username", o.username, *t->get("username"));
+        o.name = get_string(*t, "officer", "name", false, o.username);
+        if (o.name.empty() || o.name.size() > 200)
+          throw ConfigError(fmt::format("officer.name of \"{}\" must be 1 to 200 bytes{}", o.username, where(*t)));
+        auto role = get_string(*t, "officer", "role", false, "officer");
+        auto parsed_role = account_role_from_string(role);
+        if (!parsed_role)
+          throw ConfigError(fmt::format("officer.role \"{}\" of \"{}\" is not one of officer, admin{}", role,
+                                        o.username, where(*t->get("role"))));
+        o.role = *parsed_role;
+        bool has_hash = t->get("password_hash") != nullptr, has_plain = t->get("password") != nullptr;
+        if (has_hash == has_plain)
+          throw ConfigError(fmt::format(
+              "officer \"{}\" needs exactly one of password_hash (from huijiand --hash-password) or password{}",
+              o.username, where(*t)));
+        if (has_hash) {
+          o.password_hash = get_string(*t, "officer", "password_hash", true);
+          auto iterations = PasswordHash::iterations_of(o.password_hash);
+          if (!iterations)
+            throw ConfigError(fmt::format(
+                "officer.password_hash of \"{}\" is not of the form pbkdf2-sha256$<iterations>$<32 hex salt>$<64 hex key>; "
+                "make one with huijiand --hash-password{}",
+                o.username, where(*t->get("password_hash"))));
+          if (*iterations < kMinPasswordIterations)
+            throw ConfigError(fmt::format(
+                "officer.password_hash of \"{}\" uses {} PBKDF2 iterations; at least {} are required{}", o.username,
+                *iterations, kMinPasswordIterations, where(*t->get("password_hash"))));
+        } else {
+          o.password = get_string(*t, "officer", "password", true);
+          if (utf8_length(o.password) < kMinPasswordChars || o.password.size() > kMaxPasswordBytes)
+            throw ConfigError(fmt::format("officer.password of \"{}\" must be {} to {} characters long{}",
+                                          o.username, kMinPasswordChars, kMaxPasswordBytes,
+                                          where(*t->get("password"))));
+        }
+        if (!usernames.insert(o.username).second)
+          throw ConfigError(fmt::format("officer username \"{}\" is used twice{}", o.username, where(*t)));
+        config.officers.push_back(std::move(o));
       }
     }
   } catch (const ConfigError& e) {

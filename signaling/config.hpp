@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,16 @@ namespace huijian::signaling {
 
 enum class DeviceRole { LawyerTerminal, DetaineeTerminal };
 const char* to_string(DeviceRole role) noexcept;
+
+// Accounts of people (not terminals): a supervising officer, or an
+// administrator, who may also do everything an officer may.
+enum class AccountRole { Officer, Admin };
+const char* to_string(AccountRole role) noexcept;
+// Parses "officer" | "admin".
+std::optional<AccountRole> account_role_from_string(std::string_view text) noexcept;
+
+// Longest meeting an officer or the configuration may set.
+inline constexpr int kMaxMeetingMinutes = 480;
 
 struct DeviceConfig {
   std::string id;
@@ -29,6 +40,23 @@ struct MeetingConfig {
   std::string lawyer_device;
   std::string detainee_device;
   std::string case_id;
+  std::optional<int> minutes;  // call time from "connected"; empty = supervision.default_minutes
+};
+
+// An [[officer]] table: exactly one of password_hash and password is set.
+struct OfficerConfig {
+  std::string username;
+  std::string name;
+  AccountRole role = AccountRole::Officer;
+  std::string password_hash;  // "pbkdf2-sha256$<iterations>$<salt>$<key>"
+  std::string password;       // plain (tests): hashed at start, never stored or logged
+};
+
+// [supervision]: call time, its warnings, and officer sessions.
+struct SupervisionConfig {
+  int default_minutes = 60;                 // 1..kMaxMeetingMinutes
+  std::vector<int> warning_seconds{300, 60};  // warnings this long before the end
+  int session_minutes = 480;                // lifetime of a login token
 };
 
 struct Config {
@@ -41,6 +69,8 @@ struct Config {
   media::RelayConfig media;
   std::vector<DeviceConfig> devices;
   std::vector<MeetingConfig> meetings;
+  SupervisionConfig supervision;
+  std::vector<OfficerConfig> officers;
 
   const DeviceConfig* find_device(std::string_view id) const noexcept;
 };

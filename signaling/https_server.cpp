@@ -54,6 +54,8 @@ class WebSocketSession final : public ConnectionSink,
     if (!writing_) write_next();
   }
 
+  std::string peer() const override { return peer_; }
+
   void close(std::uint16_t code, std::string reason) override {
     if (dead_ || close_code_) return;
     close_code_ = code;
@@ -223,7 +225,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
         return;
       }
     }
-    auto res = api_.handle(req);
+    auto res = api_.handle(req, peer_);
     component_logger("http")->debug("{}: {} {} -> {}", peer_, std::string(req.method_string()),
                                     std::string(req.target()), res.result_int());
     bool close = res.need_eof();

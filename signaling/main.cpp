@@ -16,6 +16,12 @@
 #include <spdlog/spdlog.h>
 
 #include "media/certificate.hpp"
+#include "signaling/access_control.hpp"
+#include "signaling/asio_timer_service.hpp"
+#include "signaling/audit_trail.hpp"
+#include "signaling/client_message.hpp"
+#include "signaling/password_hash.hpp"
+#include "signaling/sqlite_supervision_repository.hpp"
 #include "media/relay.hpp"
 #include "signaling/component_logger.hpp"
 #include "signaling/config.hpp"
@@ -43,7 +49,26 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "override server.data_dir");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  bool hash_password = false;
+  app.add_flag("--hash-password", hash_password,
+               "read a password from stdin and print its password_hash for an [[officer]] table, then exit");
   CLI11_PARSE(app, argc, argv);
+
+  if (hash_password) {
+    std::string password;
+    if (!std::getline(std::cin, password)) {
+      std::fprintf(stderr, "huijiand --hash-password: no password on stdin\n");
+      return 2;
+    }
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (hs::utf8_length(password) < hs::kMinPasswordChars || password.size() > hs::kMaxPasswordBytes) {
+      std::fprintf(stderr, "huijiand --hash-password: a password must be %zu to %zu characters long\n",
+                   hs::kMinPasswordChars, hs::kMaxPasswordBytes);
+      return 2;
+    }
+    std::printf("%s\n", hs::PasswordHash::create(password).c_str());
+    return 0;
+  }
 
   auto stderr_logger = spdlog::stderr_color_mt("huijiand");
   spdlog::set_default_logger(stderr_logger);
@@ -68,8 +93,15 @@ int main(int argc, char** argv) {
 
     hs::SqliteMeetingRepository store(config.data_dir / "huijian.sqlite3");
     log->info("store {} (schema version {})", (config.data_dir / "huijian.sqlite3").string(), store.schema_version());
+    hs::SqliteSupervisionRepository supervision(store);
+    const auto clock = hs::system_wall_clock();
+    hs::AuditTrail audit(supervision, clock);
+    hs::AccessControl access(supervision, audit, clock, std::chrono::minutes(config.supervision.session_minutes));
+    access.load_accounts(config.officers);
+    for (auto& officer : config.officers) officer.password.assign(officer.password.size(), '\0');
 
     net::io_context io{1};
+    hs::AsioTimerService timers(io, clock);
     net::ssl::context tls{net::ssl::context::tls_server};
     tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
@@ -83,10 +115,10 @@ int main(int argc, char** argv) {
     hs::RelayMediaPort media(relay);
 
     hs::SignalingHub hub(
-        config, store, &media, [&io](std::function<void()> f) { net::post(io, std::move(f)); },
-        hs::system_wall_clock());
+        config, hs::HubServices{store, supervision, access, audit, timers}, &media,
+        [&io](std::function<void()> f) { net::post(io, std::move(f)); }, clock);
     hub.load_meetings();
-    hs::HttpApi api(config.web_root, config.admin_token, hub, store);
+    hs::HttpApi api(config.web_root, config.admin_token, hub, hs::HttpServices{store, supervision, access, audit});
     api.set_relay_counters([&relay] { return relay.counters(); });
     hs::HttpsServer server(io, tls, {config.listen_address, config.listen_port, config.max_message_bytes}, api, hub);
     server.start();

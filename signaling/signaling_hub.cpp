@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -17,6 +18,49 @@ using nlohmann::json;
 constexpr const char* kDetaineeReadyText = "已就位，正在接通";
 constexpr const char* kPeerReadyText = "对方已就位";
 constexpr const char* kPeerReadyAction = "请按此键接通";
+constexpr const char* kOfficerSpeakingText = "监管民警插话 · Officer speaking";
+constexpr const char* kOfficerDoneText = "监管民警插话结束 · Officer finished speaking";
+constexpr const char* kNoticeFrom = "监管民警 · Supervising officer";
+constexpr const char* kOfficerActorPrefix = "officer:";
+
+// What the parties see as "by": an officer's username stays in the store.
+std::string public_actor(const std::string& actor) {
+  return actor.rfind(kOfficerActorPrefix, 0) == 0 ? "officer" : actor;
+}
+
+long long whole_seconds(std::chrono::system_clock::duration d) {
+  return static_cast<long long>(std::llround(std::chrono::duration<double>(d).count()));
+}
+
+// "5 分钟", "30 秒", "1 分 5 秒"
+std::string describe_seconds_zh(long long s) {
+  if (s >= 60 && s % 60 == 0) return fmt::format("{} 分钟", s / 60);
+  if (s < 60) return fmt::format("{} 秒", s);
+  return fmt::format("{} 分 {} 秒", s / 60, s % 60);
+}
+
+// "5 minutes", "30 seconds", "1 min 5 s"
+std::string describe_seconds_en(long long s) {
+  if (s >= 60 && s % 60 == 0) return fmt::format("{} minute{}", s / 60, s == 60 ? "" : "s");
+  if (s < 60) return fmt::format("{} second{}", s, s == 1 ? "" : "s");
+  return fmt::format("{} min {} s", s / 60, s % 60);
+}
+
+std::string meeting_of(const ClientMessage& message) {
+  return std::visit(
+      [](const auto& m) -> std::string {
+        if constexpr (requires { m.meeting; }) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(m.meeting)>, std::string>) return m.meeting;
+        }
+        return {};
+      },
+      message);
+}
+
+bool is_officer_type(const std::string& type) {
+  return type == "officer_hello" || type == "set_time" || type == "notice" || type == "interjection_start" ||
+         type == "interjection_stop" || type == "terminate";
+}
 
 const char* media_state_name(media::PeerState s) {
   switch (s) {
@@ -81,11 +125,31 @@ class SignalingHub::PeerEventsForwarder final : public media::PeerEvents {
   ConnectionId id_;
 };
 
-SignalingHub::SignalingHub(const Config& config, MeetingRepository& store, MediaPort* media,
-                           PostFn post, WallClock clock)
-    : config_(config), store_(store), media_(media), post_(std::move(post)), clock_(std::move(clock)) {}
+namespace {
+std::vector<std::chrono::seconds> warning_thresholds(const Config& config) {
+  std::vector<std::chrono::seconds> out;
+  for (int s : config.supervision.warning_seconds) out.emplace_back(s);
+  return out;
+}
+}  // namespace
 
-SignalingHub::~SignalingHub() = default;
+SignalingHub::SignalingHub(const Config& config, HubServices services, MediaPort* media, PostFn post,
+                           WallClock clock)
+    : config_(config),
+      store_(services.meetings),
+      supervision_(services.supervision),
+      access_(services.access),
+      audit_(services.audit),
+      timers_(services.timers),
+      media_(media),
+      post_(std::move(post)),
+      clock_(std::move(clock)),
+      timekeeper_(services.timers, clock_, warning_thresholds(config), *this) {}
+
+SignalingHub::~SignalingHub() {
+  for (auto& [id, c] : connections_)
+    if (c.session_timer) timers_.cancel(c.session_timer);
+}
 
 std::string SignalingHub::now() { return format_utc_ms(clock_()); }
 
@@ -97,6 +161,7 @@ void SignalingHub::load_meetings() {
     r.lawyer_device = m.lawyer_device;
     r.detainee_device = m.detainee_device;
     r.case_id = m.case_id;
+    r.minutes = m.minutes;
     if (store_.insert_if_absent(r, now(), "config")) {
       log->info("meeting {} created from the configuration", m.id);
     } else {
@@ -145,14 +210,20 @@ void SignalingHub::on_text(ConnectionId id, std::string_view text) {
   if (!c) return;
   auto log = component_logger("hub");
   std::string ref;
+  std::string target;
   try {
     auto message = parse_client_message(text, config_.max_message_bytes, &ref);
+    target = meeting_of(message);
     handle(id, *c, message);
   } catch (const ProtocolError& e) {
-    log->info("connection {} ({}): refused {}: {}: {}", id, c->device ? c->device->id : "-",
-              ref.empty() ? "message" : ref, e.code(), e.what());
+    c = find(id);  // a handler may have closed and dropped nothing, but look again
+    if (!c) return;
+    log->info("connection {} ({}): refused {}: {}: {}", id, actor_of(*c).id, ref.empty() ? "message" : ref,
+              e.code(), e.what());
+    if (is_officer_type(ref)) audit_.record(actor_of(*c), ref, target, "refused:" + e.code(), e.what());
     send_error(*c, e.code(), e.what(), ref);
     if (e.code() == "bad_credentials") c->sink->close(kClosePolicy, "bad credentials");
+    if (e.code() == "bad_token" || e.code() == "session_expired") c->sink->close(kClosePolicy, "not logged in");
     if (e.code() == "too_large") c->sink->close(kCloseTooBig, "message too large");
   } catch (const StoreError& e) {
     log->error("connection {}: {}", id, e.what());
@@ -183,6 +254,24 @@ void SignalingHub::on_closed(ConnectionId id) {
   Connection* c = find(id);
   if (!c) return;
   auto log = component_logger("hub");
+  if (c->officer) {
+    log->info("officer {} disconnected (connection {})", c->officer->username, id);
+    if (c->session_timer) timers_.cancel(c->session_timer);
+    std::vector<std::string> speaking_in;
+    for (const auto& [meeting, i] : speaking_)
+      if (i.connection == id) speaking_in.push_back(meeting);
+    for (const auto& meeting : speaking_in) {
+      try {
+        stop_interjection(meeting, true, "the officer's console disconnected");
+      } catch (const std::exception& e) {
+        log->error("stopping the interjection in {}: {}", meeting, e.what());
+      }
+    }
+    connections_.erase(id);
+    if (!speaking_in.empty()) push_meetings();
+    return;
+  }
+  bool was_device = c->device != nullptr;
   if (c->device) {
     const std::string device = c->device->id;
     log->info("device {} disconnected", device);
@@ -205,9 +294,13 @@ void SignalingHub::on_closed(ConnectionId id) {
     by_device_.erase(device);
   }
   connections_.erase(id);
+  if (was_device) push_meetings();
 }
 
 const DeviceConfig& SignalingHub::require_auth(const Connection& c, const char* type) const {
+  if (c.officer)
+    throw ProtocolError("wrong_role", fmt::format("\"{}\" is for the lawyer and detainee terminals, not for an "
+                                                  "officer's console", type));
   if (!c.device)
     throw ProtocolError("not_authenticated",
                         fmt::format("send hello with device and secret before \"{}\"", type));
@@ -249,12 +342,32 @@ void SignalingHub::handle(ConnectionId id, Connection& c, const ClientMessage& m
         } else if constexpr (std::is_same_v<T, EndMessage>) {
           require_auth(c, "end");
           on_end(c, m);
+        } else if constexpr (std::is_same_v<T, OfficerHelloMessage>) {
+          on_officer_hello(id, c, m);
+        } else if constexpr (std::is_same_v<T, SetTimeMessage>) {
+          require_officer(id, c, "set_time");
+          on_set_time(c, m);
+        } else if constexpr (std::is_same_v<T, NoticeMessage>) {
+          require_officer(id, c, "notice");
+          on_notice(c, m);
+        } else if constexpr (std::is_same_v<T, InterjectionStartMessage>) {
+          require_officer(id, c, "interjection_start");
+          on_interjection_start(id, c, m);
+        } else if constexpr (std::is_same_v<T, InterjectionStopMessage>) {
+          require_officer(id, c, "interjection_stop");
+          on_interjection_stop(id, c, m);
+        } else if constexpr (std::is_same_v<T, TerminateMessage>) {
+          require_officer(id, c, "terminate");
+          on_terminate(c, m);
         }
       },
       message);
 }
 
 void SignalingHub::on_hello(ConnectionId id, Connection& c, const HelloMessage& m) {
+  if (c.officer)
+    throw ProtocolError("already_authenticated",
+                        fmt::format("this connection is already signed in as officer {}", c.officer->username));
   if (c.device)
     throw ProtocolError("already_authenticated",
                         fmt::format("this connection is already authenticated as {}", c.device->id));
@@ -295,6 +408,7 @@ void SignalingHub::on_hello(ConnectionId id, Connection& c, const HelloMessage& 
     welcome["meeting"] = json{{"id", meeting->id},
                               {"state", to_string(meeting->state)},
                               {"case_id", meeting->case_id},
+                              {"minutes", meeting->minutes.value_or(config_.supervision.default_minutes)},
                               {"peer", {{"device", peer_id}, {"name", peer ? peer->name : peer_id}}}};
   }
   component_logger("hub")->info("device {} authenticated on connection {}, meeting {}", device->id, id,
@@ -314,7 +428,13 @@ void SignalingHub::on_hello(ConnectionId id, Connection& c, const HelloMessage& 
     if (meeting->state == MeetingState::DetaineeReady && device->role == DeviceRole::LawyerTerminal)
       send(c, json{{"type", "peer_ready"}, {"meeting", meeting->id}, {"text", kPeerReadyText},
                    {"action", kPeerReadyAction}});
+    if (meeting->state == MeetingState::Connected && timekeeper_.end_of(meeting->id))
+      send_time_to(c, *meeting, "server", "");
+    if (auto it = speaking_.find(meeting->id); it != speaking_.end())
+      send(c, json{{"type", "officer_speaking"}, {"meeting", meeting->id}, {"speaking", true},
+                   {"at", format_utc_ms(it->second.started)}, {"text", kOfficerSpeakingText}});
   }
+  push_meetings();
 }
 
 void SignalingHub::send_state(Connection& c, const MeetingRecord& meeting, const std::string& at,
@@ -392,42 +512,66 @@ void SignalingHub::on_end(Connection& c, const EndMessage& m) {
   end_internal(meeting, c.device->id, m.reason);
 }
 
-void SignalingHub::change_state(const MeetingRecord& meeting, MeetingState to,
-                                const std::string& actor, const std::string& detail) {
-  std::string at = now();
+void SignalingHub::change_state(const MeetingRecord& meeting, MeetingState to, const std::string& actor,
+                                const std::string& detail, const TerminationReason* reason,
+                                const std::string& reason_text) {
+  const auto at_time = clock_();
+  std::string at = format_utc_ms(at_time);
   store_.record_state(meeting.id, to, at, actor, detail);
   component_logger("hub")->info("meeting {}: {} -> {} by {}", meeting.id, to_string(meeting.state),
                                 to_string(to), actor);
   MeetingRecord updated = meeting;
   updated.state = to;
+  if (to == MeetingState::Connected) updated.connected_at = at;
+  const std::string by = public_actor(actor);
+  json ended{{"type", "ended"}, {"meeting", meeting.id}, {"by", by}, {"reason", detail}};
+  if (reason) {
+    ended["code"] = reason->code;
+    ended["text_zh"] = reason->text_zh;
+    ended["text_en"] = reason->text_en;
+    if (!reason_text.empty()) ended["detail"] = reason_text;
+  }
   for (const std::string* device : {&meeting.lawyer_device, &meeting.detainee_device}) {
     Connection* c = connection_of(*device);
     if (!c || c->meeting_id != meeting.id) continue;
-    send_state(*c, updated, at, actor);
+    send_state(*c, updated, at, by);
     if (to == MeetingState::DetaineeReady && c->device->role == DeviceRole::LawyerTerminal)
       send(*c, json{{"type", "peer_ready"}, {"meeting", meeting.id}, {"text", kPeerReadyText},
                     {"action", kPeerReadyAction}});
-    if (to == MeetingState::Ended)
-      send(*c, json{{"type", "ended"}, {"meeting", meeting.id}, {"by", actor}, {"reason", detail}});
+    if (to == MeetingState::Ended) send(*c, ended);
   }
-  if (to == MeetingState::Connected) link_if_possible(updated);
+  if (to == MeetingState::Connected) {
+    link_if_possible(updated);
+    start_call_time(updated, at_time);
+  }
+  if (to != MeetingState::Ended) push_meetings();
 }
 
-void SignalingHub::end_internal(const MeetingRecord& meeting, const std::string& actor,
-                                const std::string& reason) {
+void SignalingHub::end_internal(const MeetingRecord& meeting, const std::string& actor, const std::string& reason,
+                                const TerminationReason* coded, const std::string& coded_text) {
   MeetingStateMachine sm(meeting.id, meeting.state);
   sm.end();
-  change_state(meeting, MeetingState::Ended, actor, reason);
-  if (!media_) return;
-  for (const std::string* device : {&meeting.lawyer_device, &meeting.detainee_device}) {
-    Connection* c = connection_of(*device);
-    if (!c || !c->offered || c->meeting_id != meeting.id) continue;
-    try {
-      media_->unlink(*device);
-    } catch (const std::exception& e) {
-      component_logger("hub")->warn("unlinking {}: {}", *device, e.what());
+  timekeeper_.stop(meeting.id);
+  change_state(meeting, MeetingState::Ended, actor, reason, coded, coded_text);
+  if (media_) {
+    for (const std::string* device : {&meeting.lawyer_device, &meeting.detainee_device}) {
+      Connection* c = connection_of(*device);
+      if (!c || !c->offered || c->meeting_id != meeting.id) continue;
+      try {
+        media_->unlink(*device);
+      } catch (const std::exception& e) {
+        component_logger("hub")->warn("unlinking {}: {}", *device, e.what());
+      }
     }
   }
+  if (speaking_.count(meeting.id)) {
+    try {
+      stop_interjection(meeting.id, false, "the meeting ended");
+    } catch (const std::exception& e) {
+      component_logger("hub")->error("storing the interjection of meeting {}: {}", meeting.id, e.what());
+    }
+  }
+  push_meetings();
 }
 
 void SignalingHub::link_if_possible(const MeetingRecord& meeting) {
@@ -474,6 +618,9 @@ MeetingRecord SignalingHub::create_meeting(const MeetingConfig& m, const std::st
                                                  m.detainee_device));
   if (m.case_id.size() > 200)
     throw ProtocolError("bad_field", "field \"case_id\" is longer than 200 bytes");
+  if (m.minutes && (*m.minutes < 1 || *m.minutes > kMaxMeetingMinutes))
+    throw ProtocolError("bad_field", fmt::format("field \"minutes\" must be a whole number from 1 to {}",
+                                                 kMaxMeetingMinutes));
   if (store_.find(m.id))
     throw ProtocolError("meeting_exists", fmt::format("meeting {} already exists", m.id));
   for (const std::string* device : {&m.lawyer_device, &m.detainee_device})
@@ -485,6 +632,7 @@ MeetingRecord SignalingHub::create_meeting(const MeetingConfig& m, const std::st
   r.lawyer_device = m.lawyer_device;
   r.detainee_device = m.detainee_device;
   r.case_id = m.case_id;
+  r.minutes = m.minutes;
   std::string at = now();
   if (!store_.insert_if_absent(r, at, actor))
     throw ProtocolError("meeting_exists", fmt::format("meeting {} already exists", m.id));
@@ -498,6 +646,7 @@ MeetingRecord SignalingHub::create_meeting(const MeetingConfig& m, const std::st
     c->meeting_id = m.id;
     send_state(*c, *stored, at, actor);
   }
+  push_meetings();
   return *stored;
 }
 
@@ -518,6 +667,382 @@ void SignalingHub::shutdown(const std::string& reason) {
       component_logger("hub")->error("ending meeting {} at shutdown: {}", m.id, e.what());
     }
   }
+}
+
+
+// --- call time ---------------------------------------------------------------
+
+void SignalingHub::start_call_time(const MeetingRecord& meeting, std::chrono::system_clock::time_point connected_at) {
+  const int minutes = meeting.minutes.value_or(config_.supervision.default_minutes);
+  const auto ends_at = connected_at + std::chrono::minutes(minutes);
+  const std::string ends_text = format_utc_ms(ends_at);
+  try {
+    store_.set_ends_at(meeting.id, ends_text);
+  } catch (const StoreError& e) {
+    // The meeting is connected already; keep the time running and say why the record is missing.
+    component_logger("hub")->error("meeting {}: {}", meeting.id, e.what());
+  }
+  timekeeper_.set_end(meeting.id, ends_at);
+  component_logger("hub")->info("meeting {}: call time {} min, ends at {}", meeting.id, minutes, ends_text);
+  send_time(meeting, "server", "");
+}
+
+void SignalingHub::send_time(const MeetingRecord& meeting, const std::string& by, const std::string& text) {
+  for (const std::string* device : {&meeting.lawyer_device, &meeting.detainee_device}) {
+    Connection* c = connection_of(*device);
+    if (!c || c->meeting_id != meeting.id) continue;
+    send_time_to(*c, meeting, by, text);
+  }
+}
+
+void SignalingHub::send_time_to(Connection& c, const MeetingRecord& meeting, const std::string& by,
+                                const std::string& text) {
+  auto ends_at = timekeeper_.end_of(meeting.id);
+  if (!ends_at) return;
+  auto now_time = clock_();
+  json j{{"type", "time"},
+         {"meeting", meeting.id},
+         {"ends_at", format_utc_ms(*ends_at)},
+         {"now", format_utc_ms(now_time)},
+         {"remaining_seconds", std::max(0LL, whole_seconds(*ends_at - now_time))},
+         {"by", by}};
+  if (auto connected = parse_utc_ms(meeting.connected_at))
+    j["length_seconds"] = std::max(0LL, whole_seconds(*ends_at - *connected));
+  if (!text.empty()) j["text"] = text;
+  send(c, j);
+}
+
+void SignalingHub::on_time_warning(const std::string& meeting_id, std::chrono::seconds remaining) {
+  auto meeting = store_.find(meeting_id);
+  if (!meeting || meeting->state != MeetingState::Connected) return;
+  auto ends_at = timekeeper_.end_of(meeting_id);
+  const long long s = remaining.count();
+  json j{{"type", "time_warning"},
+         {"meeting", meeting_id},
+         {"remaining_seconds", s},
+         {"text", "会见时间还剩 " + describe_seconds_zh(s)},
+         {"text_en", describe_seconds_en(s) + " left"}};
+  if (ends_at) j["ends_at"] = format_utc_ms(*ends_at);
+  component_logger("hub")->info("meeting {}: {} s left", meeting_id, s);
+  send_to_parties(*meeting, j);
+}
+
+void SignalingHub::on_time_over(const std::string& meeting_id) {
+  auto log = component_logger("hub");
+  try {
+    auto meeting = store_.find(meeting_id);
+    if (!meeting || !MeetingStateMachine(meeting->id, meeting->state).running()) return;
+    log->info("meeting {}: the call time is over", meeting_id);
+    const auto& reason = TerminationReason::time_over();
+    end_internal(*meeting, "server", reason.describe(""), &reason);
+    audit_.record(Actor{"server", "server", ""}, "time_over", meeting_id, "ok", "the call time ran out");
+  } catch (const std::exception& e) {
+    log->error("ending meeting {} at the end of its call time: {}", meeting_id, e.what());
+  }
+}
+
+// --- supervision -------------------------------------------------------------
+
+Actor SignalingHub::actor_of(const Connection& c) const {
+  Actor a;
+  a.source = c.sink ? c.sink->peer() : std::string();
+  if (c.officer) {
+    a.id = c.officer->username;
+    a.kind = to_string(c.officer->role);
+  } else if (c.device) {
+    a.id = c.device->id;
+    a.kind = to_string(c.device->role);
+  }
+  return a;
+}
+
+const OfficerSession& SignalingHub::require_officer(ConnectionId id, Connection& c, const std::string& type) {
+  if (c.officer) {
+    if (!access_.session_by_id(c.officer->id))
+      throw ProtocolError("session_expired",
+                          fmt::format("the login of {} has expired or was logged out; log in again", c.officer->username));
+    return *c.officer;
+  }
+  if (c.device)
+    throw ProtocolError("not_officer", fmt::format("\"{}\" is for the supervising officer's console; {} is a {}", type,
+                                                   c.device->id, to_string(c.device->role)));
+  (void)id;
+  throw ProtocolError("not_authenticated",
+                      fmt::format("\"{}\" needs an officer login: send officer_hello with the token of POST /api/login first",
+                                  type));
+}
+
+MeetingRecord SignalingHub::require_open_meeting(const std::string& meeting_id, const char* what) {
+  auto m = store_.find(meeting_id);
+  if (!m) throw ProtocolError("no_meeting", fmt::format("meeting {} does not exist", meeting_id));
+  if (m->state == MeetingState::Ended)
+    throw ProtocolError("bad_state", fmt::format("{} is not possible: meeting {} has ended", what, meeting_id));
+  return *m;
+}
+
+void SignalingHub::send_ok(Connection& c, const std::string& ref, const std::string& meeting, json extra) {
+  json j{{"type", "ok"}, {"ref", ref}, {"meeting", meeting}};
+  if (extra.is_object())
+    for (auto& [k, v] : extra.items()) j[k] = v;
+  send(c, j);
+}
+
+void SignalingHub::send_to_parties(const MeetingRecord& meeting, const json& message) {
+  for (const std::string* device : {&meeting.lawyer_device, &meeting.detainee_device}) {
+    Connection* c = connection_of(*device);
+    if (!c || c->meeting_id != meeting.id) continue;
+    send(*c, message);
+  }
+}
+
+void SignalingHub::on_officer_hello(ConnectionId id, Connection& c, const OfficerHelloMessage& m) {
+  if (c.device || c.officer)
+    throw ProtocolError("already_authenticated",
+                        fmt::format("this connection is already signed in as {}", actor_of(c).id));
+  auto session = access_.session_for_token(m.token);
+  if (!session)
+    throw ProtocolError("bad_token", "the token is unknown, expired or logged out; log in again with POST /api/login");
+  c.officer = *session;
+  // Close the console when the session runs out, even if it sends nothing.
+  c.session_timer = timers_.start_at(session->expires_at, [this, id] { check_session(id); });
+  audit_.record(actor_of(c), "officer_hello", "", "ok", fmt::format("connection {}", id));
+  component_logger("hub")->info("officer {} signed in on connection {}", session->username, id);
+  json reasons = json::array();
+  for (const auto& r : TerminationReason::all())
+    reasons.push_back(json{{"code", r.code}, {"text_zh", r.text_zh}, {"text_en", r.text_en},
+                           {"violation", r.violation}, {"needs_text", r.needs_text}});
+  send(c, json{{"type", "officer_welcome"},
+               {"username", session->username},
+               {"name", session->name},
+               {"role", to_string(session->role)},
+               {"expires_at", format_utc_ms(session->expires_at)},
+               {"limits",
+                {{"notice_chars", kMaxNoticeChars},
+                 {"reason_chars", kMaxReasonTextChars},
+                 {"max_minutes", kMaxMeetingMinutes},
+                 {"max_remaining_seconds", kMaxRemainingSeconds}}},
+               {"default_minutes", config_.supervision.default_minutes},
+               {"reasons", std::move(reasons)}});
+  send_meetings(c);
+}
+
+void SignalingHub::check_session(ConnectionId id) {
+  Connection* c = find(id);
+  if (!c || !c->officer) return;
+  c->session_timer = 0;
+  auto session = access_.session_by_id(c->officer->id);
+  if (session) {
+    c->session_timer = timers_.start_at(session->expires_at, [this, id] { check_session(id); });
+    return;
+  }
+  audit_.record(actor_of(*c), "session_expired", "", "ok", "the console was closed");
+  send_error(*c, "session_expired", "your login has expired; log in again", "");
+  c->sink->close(kClosePolicy, "session expired");
+}
+
+void SignalingHub::end_session(const std::string& session_id, const std::string& code, const std::string& message) {
+  for (auto& [id, c] : connections_) {
+    if (!c.officer || c.officer->id != session_id) continue;
+    send_error(c, code, message, "");
+    c.sink->close(kClosePolicy, "logged out");
+  }
+}
+
+void SignalingHub::on_set_time(Connection& c, const SetTimeMessage& m) {
+  const OfficerSession& officer = *c.officer;
+  auto meeting = require_open_meeting(m.meeting, "set_time");
+  const auto now_time = clock_();
+  const std::string at = format_utc_ms(now_time);
+  const std::string actor = kOfficerActorPrefix + officer.username;
+  if (meeting.state != MeetingState::Connected) {
+    if (!m.minutes)
+      throw ProtocolError("bad_state", fmt::format("remaining_seconds needs a connected meeting (meeting {} is {}); "
+                                                   "set minutes before it connects",
+                                                   meeting.id, to_string(meeting.state)));
+    store_.record_time(meeting.id, *m.minutes, "", at, actor, fmt::format("call time set to {} min", *m.minutes));
+    audit_.record(actor_of(c), "set_time", meeting.id, "ok", fmt::format("{} min (before connect)", *m.minutes));
+    send_ok(c, "set_time", meeting.id, json{{"minutes", *m.minutes}});
+    push_meetings();
+    return;
+  }
+  auto connected_at = parse_utc_ms(meeting.connected_at);
+  if (!connected_at) connected_at = now_time;  // a store without the connect time: count from now
+  std::chrono::system_clock::time_point ends_at;
+  std::string detail;
+  if (m.minutes) {
+    ends_at = *connected_at + std::chrono::minutes(*m.minutes);
+    if (ends_at <= now_time) {
+      auto ran = whole_seconds(now_time - *connected_at);
+      throw ProtocolError("bad_field", fmt::format(
+          "meeting {} has already run {} min {} s; a call time of {} min would end it in the past. "
+          "Give more minutes, use remaining_seconds, or terminate it",
+          meeting.id, ran / 60, ran % 60, *m.minutes));
+    }
+    detail = fmt::format("call time set to {} min, ends at {}", *m.minutes, format_utc_ms(ends_at));
+  } else {
+    ends_at = now_time + std::chrono::seconds(*m.remaining_seconds);
+    detail = fmt::format("ends in {} s, at {}", *m.remaining_seconds, format_utc_ms(ends_at));
+  }
+  store_.record_time(meeting.id, m.minutes, format_utc_ms(ends_at), at, actor, detail);
+  timekeeper_.set_end(meeting.id, ends_at);
+  audit_.record(actor_of(c), "set_time", meeting.id, "ok", detail);
+  component_logger("hub")->info("meeting {}: officer {}: {}", meeting.id, officer.username, detail);
+  const long long remaining = whole_seconds(ends_at - now_time);
+  send_time(meeting, "officer",
+            fmt::format("会见时间已调整，还剩 {} · The meeting time was changed: {} left",
+                        describe_seconds_zh(remaining), describe_seconds_en(remaining)));
+  send_ok(c, "set_time", meeting.id, json{{"ends_at", format_utc_ms(ends_at)}, {"remaining_seconds", remaining}});
+  push_meetings();
+}
+
+void SignalingHub::on_notice(Connection& c, const NoticeMessage& m) {
+  const OfficerSession& officer = *c.officer;
+  auto meeting = require_open_meeting(m.meeting, "a notice");
+  NoticeRecord n;
+  n.meeting_id = meeting.id;
+  n.officer = officer.username;
+  n.at = now();
+  n.text = m.text;
+  n.id = supervision_.add_notice(n);
+  audit_.record(actor_of(c), "notice", meeting.id, "ok", fmt::format("notice {}: {}", n.id, n.text));
+  send_to_parties(meeting, json{{"type", "notice"}, {"meeting", meeting.id}, {"text", n.text}, {"at", n.at},
+                                {"from", kNoticeFrom}});
+  send_ok(c, "notice", meeting.id, json{{"id", n.id}, {"at", n.at}});
+}
+
+void SignalingHub::on_interjection_start(ConnectionId id, Connection& c, const InterjectionStartMessage& m) {
+  const OfficerSession& officer = *c.officer;
+  auto meeting = require_open_meeting(m.meeting, "interjection_start");
+  if (meeting.state != MeetingState::Connected)
+    throw ProtocolError("bad_state", fmt::format("an officer can interject only in a connected meeting (meeting {} is {})",
+                                                 meeting.id, to_string(meeting.state)));
+  if (auto it = speaking_.find(meeting.id); it != speaking_.end()) {
+    if (it->second.connection == id)
+      throw ProtocolError("bad_state", fmt::format("you are already speaking in meeting {}", meeting.id));
+    throw ProtocolError("bad_state", fmt::format("officer {} is already speaking in meeting {}",
+                                                 it->second.officer_name, meeting.id));
+  }
+  for (const auto& [other, i] : speaking_)
+    if (i.connection == id)
+      throw ProtocolError("bad_state", fmt::format("you are speaking in meeting {}; stop there first", other));
+  Interjection i{id, officer.username, officer.name, clock_()};
+  speaking_[meeting.id] = i;
+  const std::string at = format_utc_ms(i.started);
+  audit_.record(actor_of(c), "interjection_start", meeting.id, "ok", "");
+  component_logger("hub")->info("meeting {}: officer {} speaks", meeting.id, officer.username);
+  send_to_parties(meeting, json{{"type", "officer_speaking"}, {"meeting", meeting.id}, {"speaking", true},
+                                {"at", at}, {"text", kOfficerSpeakingText}});
+  send_ok(c, "interjection_start", meeting.id, json{{"at", at}});
+  push_meetings();
+}
+
+void SignalingHub::on_interjection_stop(ConnectionId id, Connection& c, const InterjectionStopMessage& m) {
+  auto it = speaking_.find(m.meeting);
+  if (it == speaking_.end() || it->second.connection != id)
+    throw ProtocolError("bad_state", fmt::format("you are not speaking in meeting {}", m.meeting));
+  auto ms = stop_interjection(m.meeting, true, "");
+  send_ok(c, "interjection_stop", m.meeting, json{{"duration_ms", ms}});
+  push_meetings();
+}
+
+std::int64_t SignalingHub::stop_interjection(const std::string& meeting_id, bool tell_parties, const std::string& why) {
+  auto it = speaking_.find(meeting_id);
+  if (it == speaking_.end()) return 0;
+  Interjection i = it->second;
+  speaking_.erase(it);
+  const auto stopped = clock_();
+  InterjectionRecord r;
+  r.meeting_id = meeting_id;
+  r.officer = i.officer;
+  r.started_at = format_utc_ms(i.started);
+  r.stopped_at = format_utc_ms(stopped);
+  r.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(stopped - i.started).count();
+  Actor actor{i.officer, "officer", ""};
+  if (Connection* c = find(i.connection)) actor = actor_of(*c);
+  audit_.record(actor, "interjection_stop", meeting_id, "ok",
+                fmt::format("{} ms{}", r.duration_ms, why.empty() ? "" : "; " + why));
+  if (tell_parties) {
+    if (auto meeting = store_.find(meeting_id))
+      send_to_parties(*meeting, json{{"type", "officer_speaking"}, {"meeting", meeting_id}, {"speaking", false},
+                                     {"at", r.stopped_at}, {"text", kOfficerDoneText}});
+  }
+  supervision_.add_interjection(r);
+  return r.duration_ms;
+}
+
+void SignalingHub::on_terminate(Connection& c, const TerminateMessage& m) {
+  const OfficerSession& officer = *c.officer;
+  const TerminationReason* reason = TerminationReason::find(m.code);
+  if (!reason)  // the parser checks this already
+    throw ProtocolError("bad_field", fmt::format("unknown reason code {}", m.code));
+  auto meeting = require_open_meeting(m.meeting, "terminate");
+  const std::string actor = kOfficerActorPrefix + officer.username;
+  // End first: media stops at once; the records follow.
+  end_internal(meeting, actor, reason->describe(m.text), reason, m.text);
+  json extra = json::object();
+  if (reason->violation) {
+    ViolationRecord v;
+    v.meeting_id = meeting.id;
+    v.lawyer_device = meeting.lawyer_device;
+    v.detainee_device = meeting.detainee_device;
+    v.code = std::string(reason->code);
+    v.text = m.text;
+    v.officer = officer.username;
+    v.at = now();
+    v.id = supervision_.add_violation(v);
+    extra["violation"] = v.id;
+  }
+  audit_.record(actor_of(c), "terminate", meeting.id, "ok",
+                fmt::format("{}{}", reason->code, m.text.empty() ? "" : ": " + m.text));
+  send_ok(c, "terminate", meeting.id, std::move(extra));
+}
+
+json SignalingHub::meetings_overview() {
+  const auto now_time = clock_();
+  json list = json::array();
+  for (const auto& m : store_.open_meetings()) {
+    auto party = [&](const std::string& device) {
+      const DeviceConfig* d = config_.find_device(device);
+      return json{{"device", device}, {"name", d ? d->name : device}, {"online", by_device_.count(device) > 0}};
+    };
+    json j{{"id", m.id},
+           {"case_id", m.case_id},
+           {"state", to_string(m.state)},
+           {"lawyer", party(m.lawyer_device)},
+           {"detainee", party(m.detainee_device)},
+           {"created_at", m.created_at},
+           {"minutes", m.minutes.value_or(config_.supervision.default_minutes)},
+           {"connected_at", nullptr},
+           {"ends_at", nullptr},
+           {"remaining_seconds", nullptr},
+           {"officer_speaking", nullptr}};
+    if (m.state == MeetingState::Connected && !m.connected_at.empty()) j["connected_at"] = m.connected_at;
+    if (auto ends = timekeeper_.end_of(m.id)) {
+      j["ends_at"] = format_utc_ms(*ends);
+      j["remaining_seconds"] = std::max(0LL, whole_seconds(*ends - now_time));
+    }
+    if (auto it = speaking_.find(m.id); it != speaking_.end())
+      j["officer_speaking"] = json{{"username", it->second.officer}, {"name", it->second.officer_name}};
+    list.push_back(std::move(j));
+  }
+  return json{{"type", "meetings"}, {"now", format_utc_ms(now_time)}, {"meetings", std::move(list)}};
+}
+
+void SignalingHub::send_meetings(Connection& c) { send(c, meetings_overview()); }
+
+void SignalingHub::push_meetings() {
+  bool any = false;
+  for (const auto& [id, c] : connections_) any = any || c.officer.has_value();
+  if (!any) return;
+  json overview;
+  try {
+    overview = meetings_overview();
+  } catch (const std::exception& e) {
+    component_logger("hub")->error("listing the meetings for the officers: {}", e.what());
+    return;
+  }
+  for (auto& [id, c] : connections_)
+    if (c.officer) send(c, overview);
 }
 
 }  // namespace huijian::signaling

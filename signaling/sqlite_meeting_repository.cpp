@@ -32,11 +32,77 @@ constexpr const char* kMigrations[] = {
     "  actor TEXT NOT NULL,"
     "  detail TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX meeting_events_meeting ON meeting_events(meeting_id, id);",
+    // 2: supervision: call time, accounts, violations, notices, interjections,
+    // and the audit trail. Records of what happened only grow: triggers refuse
+    // UPDATE and DELETE on them.
+    "ALTER TABLE meetings ADD COLUMN minutes INTEGER;"
+    "ALTER TABLE meetings ADD COLUMN connected_at TEXT;"
+    "ALTER TABLE meetings ADD COLUMN ends_at TEXT;"
+    "CREATE TABLE accounts ("
+    "  username TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('officer', 'admin')),"
+    "  password_hash TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE TABLE violations ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  meeting_id TEXT NOT NULL REFERENCES meetings(id),"
+    "  lawyer_device TEXT NOT NULL,"
+    "  detainee_device TEXT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  text TEXT NOT NULL DEFAULT '',"
+    "  officer TEXT NOT NULL,"
+    "  at TEXT NOT NULL);"
+    "CREATE INDEX violations_lawyer ON violations(lawyer_device, id);"
+    "CREATE INDEX violations_meeting ON violations(meeting_id, id);"
+    "CREATE TABLE notices ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  meeting_id TEXT NOT NULL REFERENCES meetings(id),"
+    "  officer TEXT NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "CREATE INDEX notices_meeting ON notices(meeting_id, id);"
+    "CREATE TABLE interjections ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  meeting_id TEXT NOT NULL REFERENCES meetings(id),"
+    "  officer TEXT NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  stopped_at TEXT NOT NULL,"
+    "  duration_ms INTEGER NOT NULL);"
+    "CREATE INDEX interjections_meeting ON interjections(meeting_id, id);"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  actor_kind TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL DEFAULT '',"
+    "  outcome TEXT NOT NULL,"
+    "  detail TEXT NOT NULL DEFAULT '');"
+    "CREATE TRIGGER audit_log_append_only_u BEFORE UPDATE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_log_append_only_d BEFORE DELETE ON audit_log"
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER violations_append_only_u BEFORE UPDATE ON violations"
+    "  BEGIN SELECT RAISE(ABORT, 'violation records are append-only'); END;"
+    "CREATE TRIGGER violations_append_only_d BEFORE DELETE ON violations"
+    "  BEGIN SELECT RAISE(ABORT, 'violation records are append-only'); END;"
+    "CREATE TRIGGER notices_append_only_u BEFORE UPDATE ON notices"
+    "  BEGIN SELECT RAISE(ABORT, 'notices are append-only'); END;"
+    "CREATE TRIGGER notices_append_only_d BEFORE DELETE ON notices"
+    "  BEGIN SELECT RAISE(ABORT, 'notices are append-only'); END;"
+    "CREATE TRIGGER interjections_append_only_u BEFORE UPDATE ON interjections"
+    "  BEGIN SELECT RAISE(ABORT, 'interjections are append-only'); END;"
+    "CREATE TRIGGER interjections_append_only_d BEFORE DELETE ON interjections"
+    "  BEGIN SELECT RAISE(ABORT, 'interjections are append-only'); END;",
 };
 
 constexpr const char* kMeetingColumns =
     "id, lawyer_device, detainee_device, case_id, state, created_at, "
-    "COALESCE(ended_at, ''), COALESCE(end_reason, ''), COALESCE(ended_by, '')";
+    "COALESCE(ended_at, ''), COALESCE(end_reason, ''), COALESCE(ended_by, ''), minutes, "
+    "COALESCE(connected_at, ''), COALESCE(ends_at, '')";
 
 MeetingRecord read_meeting(SQLite::Statement& q) {
   MeetingRecord m;
@@ -53,6 +119,9 @@ MeetingRecord read_meeting(SQLite::Statement& q) {
   m.ended_at = q.getColumn(6).getString();
   m.end_reason = q.getColumn(7).getString();
   m.ended_by = q.getColumn(8).getString();
+  if (!q.getColumn(9).isNull()) m.minutes = q.getColumn(9).getInt();
+  m.connected_at = q.getColumn(10).getString();
+  m.ends_at = q.getColumn(11).getString();
   return m;
 }
 
@@ -120,12 +189,14 @@ bool SqliteMeetingRepository::insert_if_absent(const MeetingRecord& meeting, con
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_,
                         "INSERT OR IGNORE INTO meetings(id, lawyer_device, detainee_device, case_id, "
-                        "state, created_at) VALUES (?, ?, ?, ?, 'waiting', ?)");
+                        "state, created_at, minutes) VALUES (?, ?, ?, ?, 'waiting', ?, ?)");
     q.bind(1, meeting.id);
     q.bind(2, meeting.lawyer_device);
     q.bind(3, meeting.detainee_device);
     q.bind(4, meeting.case_id);
     q.bind(5, at);
+    if (meeting.minutes) q.bind(6, *meeting.minutes);
+    else q.bind(6);
     if (q.exec() == 0) return false;
     SQLite::Statement e(*db_,
                         "INSERT INTO meeting_events(meeting_id, at, kind, actor, detail) "
@@ -143,12 +214,14 @@ bool SqliteMeetingRepository::insert_if_absent(const MeetingRecord& meeting, con
 void SqliteMeetingRepository::update_parties(const MeetingRecord& meeting) {
   guarded("updating a meeting", [&] {
     SQLite::Statement q(*db_,
-                        "UPDATE meetings SET lawyer_device = ?, detainee_device = ?, case_id = ? "
+                        "UPDATE meetings SET lawyer_device = ?, detainee_device = ?, case_id = ?, minutes = ? "
                         "WHERE id = ? AND state != 'ended'");
     q.bind(1, meeting.lawyer_device);
     q.bind(2, meeting.detainee_device);
     q.bind(3, meeting.case_id);
-    q.bind(4, meeting.id);
+    if (meeting.minutes) q.bind(4, *meeting.minutes);
+    else q.bind(4);
+    q.bind(5, meeting.id);
     return q.exec();
   });
 }
@@ -199,6 +272,11 @@ void SqliteMeetingRepository::record_state(const std::string& meeting_id, Meetin
       q.bind(3, actor);
       q.bind(4, meeting_id);
       changed = q.exec();
+    } else if (state == MeetingState::Connected) {
+      SQLite::Statement q(*db_, "UPDATE meetings SET state = 'connected', connected_at = ? WHERE id = ?");
+      q.bind(1, at);
+      q.bind(2, meeting_id);
+      changed = q.exec();
     } else {
       SQLite::Statement q(*db_, "UPDATE meetings SET state = ? WHERE id = ?");
       q.bind(1, to_string(state));
@@ -215,6 +293,42 @@ void SqliteMeetingRepository::record_state(const std::string& meeting_id, Meetin
     e.bind(5, detail);
     e.exec();
     tx.commit();
+    return 0;
+  });
+}
+
+void SqliteMeetingRepository::record_time(const std::string& meeting_id, std::optional<int> minutes,
+                                          const std::string& ends_at, const std::string& at,
+                                          const std::string& actor, const std::string& detail) {
+  guarded("storing a call time", [&] {
+    SQLite::Transaction tx(*db_);
+    SQLite::Statement q(*db_,
+                        "UPDATE meetings SET minutes = CASE WHEN ?1 THEN ?2 ELSE minutes END, "
+                        "ends_at = CASE WHEN ?3 != '' THEN ?3 ELSE ends_at END WHERE id = ?4");
+    q.bind(1, minutes.has_value() ? 1 : 0);
+    if (minutes) q.bind(2, *minutes);
+    else q.bind(2);
+    q.bind(3, ends_at);
+    q.bind(4, meeting_id);
+    if (q.exec() == 0) throw StoreError(fmt::format("store: meeting {} does not exist", meeting_id));
+    SQLite::Statement e(*db_,
+                        "INSERT INTO meeting_events(meeting_id, at, kind, actor, detail) VALUES (?, ?, 'time', ?, ?)");
+    e.bind(1, meeting_id);
+    e.bind(2, at);
+    e.bind(3, actor);
+    e.bind(4, detail);
+    e.exec();
+    tx.commit();
+    return 0;
+  });
+}
+
+void SqliteMeetingRepository::set_ends_at(const std::string& meeting_id, const std::string& ends_at) {
+  guarded("storing an end time", [&] {
+    SQLite::Statement q(*db_, "UPDATE meetings SET ends_at = ? WHERE id = ?");
+    q.bind(1, ends_at);
+    q.bind(2, meeting_id);
+    if (q.exec() == 0) throw StoreError(fmt::format("store: meeting {} does not exist", meeting_id));
     return 0;
   });
 }

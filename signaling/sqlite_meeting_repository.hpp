@@ -1,6 +1,8 @@
 #pragma once
 // MeetingRepository on one SQLite file (WAL mode), schema migrations in code:
 // the table schema_version holds the number of the last migration applied.
+// The migrations cover the whole file, including the tables of
+// SqliteSupervisionRepository, which shares this object's database.
 
 #include <filesystem>
 #include <memory>
@@ -30,7 +32,14 @@ class SqliteMeetingRepository final : public MeetingRepository {
   std::vector<MeetingRecord> open_meetings() override;
   void record_state(const std::string& meeting_id, MeetingState state, const std::string& at,
                     const std::string& actor, const std::string& detail) override;
+  void record_time(const std::string& meeting_id, std::optional<int> minutes, const std::string& ends_at,
+                   const std::string& at, const std::string& actor, const std::string& detail) override;
+  void set_ends_at(const std::string& meeting_id, const std::string& ends_at) override;
   std::vector<MeetingEvent> events(const std::string& meeting_id) override;
+
+  // The open database, for the other repositories on the same file
+  // (SqliteSupervisionRepository). Valid as long as this object lives.
+  SQLite::Database& database() noexcept { return *db_; }
 
  private:
   void migrate();

@@ -22,6 +22,26 @@ void CallReport::add_error(std::string message) {
   if (errors_.size() < kMaxEntries) errors_.push_back(std::move(message));
 }
 
+void CallReport::add_call_time(CallTimeUpdate update) {
+  if (call_time_.size() < kMaxEntries) call_time_.push_back(std::move(update));
+}
+
+void CallReport::add_time_warning(TimeWarningEntry warning) {
+  if (time_warnings_.size() < kMaxEntries) time_warnings_.push_back(std::move(warning));
+}
+
+void CallReport::add_notice(NoticeEntry notice) {
+  if (notices_.size() < kMaxEntries) notices_.push_back(std::move(notice));
+}
+
+void CallReport::add_officer_speaking(SpeakingEntry entry) {
+  if (officer_speaking_.size() < kMaxEntries) officer_speaking_.push_back(std::move(entry));
+}
+
+void CallReport::add_status_text(std::string text, std::string at) {
+  if (status_texts_.size() < kMaxEntries) status_texts_.push_back({std::move(text), std::move(at)});
+}
+
 bool CallReport::saw_meeting_state(const std::string& state) const noexcept {
   for (const auto& s : meeting_states_)
     if (s.state == state) return true;
@@ -48,6 +68,37 @@ nlohmann::json CallReport::to_json() const {
   j["connection_states"] = std::move(cs);
   j["errors"] = errors_;
   j["exit_reason"] = exit_reason_;
+  json times = json::array();
+  for (const auto& t : call_time_) {
+    json e{{"ends_at", t.ends_at}, {"server_now", t.server_now}, {"remaining_seconds", t.remaining_seconds},
+           {"length_seconds", t.length_seconds ? json(*t.length_seconds) : json(nullptr)}, {"by", t.by}, {"at", t.at}};
+    if (!t.text.empty()) e["text"] = t.text;
+    times.push_back(std::move(e));
+  }
+  j["call_time"] = std::move(times);
+  j["ends_at"] = call_time_.empty() ? json(nullptr) : json(call_time_.back().ends_at);
+  json warnings = json::array();
+  for (const auto& w : time_warnings_)
+    warnings.push_back({{"remaining_seconds", w.remaining_seconds}, {"text", w.text}, {"text_en", w.text_en}, {"at", w.at}});
+  j["time_warnings"] = std::move(warnings);
+  json notices = json::array();
+  for (const auto& n : notices_)
+    notices.push_back({{"text", n.text}, {"from", n.from}, {"server_at", n.server_at}, {"at", n.at}});
+  j["notices"] = std::move(notices);
+  json speaking = json::array();
+  for (const auto& s : officer_speaking_)
+    speaking.push_back({{"speaking", s.speaking}, {"server_at", s.server_at}, {"at", s.at}});
+  j["officer_speaking"] = std::move(speaking);
+  if (end_) {
+    j["end"] = json{{"by", end_->by},           {"reason", end_->reason},   {"code", end_->code},
+                    {"text_zh", end_->text_zh}, {"text_en", end_->text_en}, {"detail", end_->detail},
+                    {"at", end_->at}};
+  } else {
+    j["end"] = nullptr;
+  }
+  json overlay = json::array();
+  for (const auto& o : status_texts_) overlay.push_back({{"text", o.text}, {"at", o.at}});
+  j["status_texts"] = std::move(overlay);
   return j;
 }
 

@@ -31,6 +31,50 @@ struct MediaCounters {
   std::uint64_t local_frames_sent = 0;
 };
 
+// What the supervision of the meeting told this terminal (all times: `at` is
+// local UTC when it arrived; server times are kept as the server sent them).
+struct CallTimeUpdate {
+  std::string ends_at;
+  std::string server_now;
+  long long remaining_seconds = 0;
+  std::optional<long long> length_seconds;
+  std::string by;
+  std::string text;
+  std::string at;
+};
+struct TimeWarningEntry {
+  long long remaining_seconds = 0;
+  std::string text;
+  std::string text_en;
+  std::string at;
+};
+struct NoticeEntry {
+  std::string text;
+  std::string from;
+  std::string server_at;
+  std::string at;
+};
+struct SpeakingEntry {
+  bool speaking = false;
+  std::string server_at;
+  std::string at;
+};
+struct EndEntry {
+  std::string by;
+  std::string reason;
+  std::string code;
+  std::string text_zh;
+  std::string text_en;
+  std::string detail;
+  std::string at;
+};
+// The status line the terminal showed (drawn on the picture with a live
+// source, printed on the console always), each time it changed.
+struct StatusEntry {
+  std::string text;
+  std::string at;
+};
+
 class CallReport {
  public:
   CallReport(std::string device, std::string role);
@@ -42,6 +86,12 @@ class CallReport {
   void set_time_to_first_remote_frame_ms(std::int64_t ms) { ttff_ms_ = ms; }
   void set_media(const MediaCounters& counters) { media_ = counters; }
   void set_exit_reason(std::string reason) { exit_reason_ = std::move(reason); }
+  void add_call_time(CallTimeUpdate update);
+  void add_time_warning(TimeWarningEntry warning);
+  void add_notice(NoticeEntry notice);
+  void add_officer_speaking(SpeakingEntry entry);
+  void set_end(EndEntry end) { end_ = std::move(end); }
+  void add_status_text(std::string text, std::string at);
 
   const std::vector<TimedState>& meeting_states() const noexcept { return meeting_states_; }
   const std::vector<std::string>& errors() const noexcept { return errors_; }
@@ -63,6 +113,12 @@ class CallReport {
   std::vector<TimedState> connection_states_;
   std::vector<std::string> errors_;
   std::string exit_reason_;
+  std::vector<CallTimeUpdate> call_time_;
+  std::vector<TimeWarningEntry> time_warnings_;
+  std::vector<NoticeEntry> notices_;
+  std::vector<SpeakingEntry> officer_speaking_;
+  std::optional<EndEntry> end_;
+  std::vector<StatusEntry> status_texts_;
 };
 
 // Current UTC time as "2024-05-01T12:34:56.789Z".

@@ -451,6 +451,11 @@ void MediaPipeline::set_overlay(const std::string& name, const std::string& cloc
     g_object_set(e.get(), "text", clock_text.c_str(), nullptr);
 }
 
+void MediaPipeline::set_notice_overlay(const std::string& text) {
+  if (!pipeline_) return;
+  if (auto e = by_name(pipeline_.get(), element::notice_overlay)) g_object_set(e.get(), "text", text.c_str(), nullptr);
+}
+
 MediaCounters MediaPipeline::counters() const noexcept {
   MediaCounters c;
   c.remote_frames_decoded = remote_frames_.load(std::memory_order_relaxed);

@@ -56,6 +56,10 @@ class MediaPipeline {
   void add_remote_candidate(const IceCandidate& candidate);
 
   void set_overlay(const std::string& name, const std::string& clock_text);
+  // The status line at the bottom of the picture (supervision notices,
+  // time warnings, the end reason); "" clears it. No-op without an overlay
+  // (a pre-encoded file source).
+  void set_notice_overlay(const std::string& text);
 
   MediaCounters counters() const noexcept;
 

@@ -27,11 +27,14 @@ std::string video_source(const MediaConfig& c) {
              " ! textoverlay name={} valignment=top halignment=left font-desc=\"{}\" shaded-background=true text=\"\""
              " ! textoverlay name={} valignment=top halignment=right font-desc=\"{}\" shaded-background=true "
              "text=\"\""
+             " ! textoverlay name={} valignment=bottom halignment=center font-desc=\"{}\" shaded-background=true "
+             "text=\"\""
              " ! videoconvert ! video/x-raw,format=I420"
              " ! queue max-size-buffers=2 max-size-time=0 max-size-bytes=0 leaky=downstream"
              " ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} bitrate={}"
              " ! video/x-h264,profile=constrained-baseline ! h264parse",
-             element::name_overlay, kFont, element::clock_overlay, kFont, 2 * c.fps, c.bitrate_kbps);
+             element::name_overlay, kFont, element::clock_overlay, kFont, element::notice_overlay, kFont, 2 * c.fps,
+             c.bitrate_kbps);
 }
 
 std::string file_source() {

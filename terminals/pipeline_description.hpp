@@ -30,6 +30,7 @@ inline constexpr const char* webrtc = "webrtc";
 inline constexpr const char* file_source = "filesrc";        // location set after parsing
 inline constexpr const char* name_overlay = "nameoverlay";   // device name
 inline constexpr const char* clock_overlay = "clockoverlay"; // call time / status
+inline constexpr const char* notice_overlay = "noticeoverlay"; // supervision: notices, warnings, end reason
 inline constexpr const char* video_pay = "vpay";
 inline constexpr const char* audio_pay = "apay";
 inline constexpr const char* echo_probe = "echoprobe";

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
 namespace huijian::terminals {
 
 namespace {
@@ -72,6 +74,14 @@ IceCandidate parse_candidate(const json& j) {
   return c;
 }
 
+long long required_seconds(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) throw ProtocolError(std::string("message lacks whole-number field '") + key + "'");
+  auto v = it->get<long long>();
+  if (v < 0 || v > 7LL * 24 * 3600) throw ProtocolError(std::string("field '") + key + "' is out of range");
+  return v;
+}
+
 // Text from the command line may not be valid UTF-8: replace, never throw.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -114,7 +124,30 @@ ServerMessage parse_server_message(std::string_view text) {
     return m;
   }
   if (type == "peer_ready") return PeerReadyMessage{optional_string(j, "text"), optional_string(j, "action")};
-  if (type == "ended") return EndedMessage{optional_string(j, "by"), optional_string(j, "reason")};
+  if (type == "ended")
+    return EndedMessage{optional_string(j, "by"),      optional_string(j, "reason"),  optional_string(j, "code", 64),
+                        optional_string(j, "text_zh"), optional_string(j, "text_en"), optional_string(j, "detail")};
+  if (type == "time") {
+    TimeMessage m;
+    m.ends_at = required_string(j, "ends_at", 64);
+    if (!unix_ms_of_iso(m.ends_at)) throw ProtocolError("field 'ends_at' is not an ISO 8601 UTC time");
+    m.now = optional_string(j, "now", 64);
+    m.remaining_seconds = required_seconds(j, "remaining_seconds");
+    if (j.contains("length_seconds") && !j["length_seconds"].is_null()) m.length_seconds = required_seconds(j, "length_seconds");
+    m.by = optional_string(j, "by", 64);
+    m.text = optional_string(j, "text");
+    return m;
+  }
+  if (type == "time_warning")
+    return TimeWarningMessage{required_seconds(j, "remaining_seconds"), optional_string(j, "text"),
+                              optional_string(j, "text_en")};
+  if (type == "notice")
+    return NoticeMessage{required_string(j, "text"), optional_string(j, "from"), optional_string(j, "at", 64)};
+  if (type == "officer_speaking") {
+    auto it = j.find("speaking");
+    if (it == j.end() || !it->is_boolean()) throw ProtocolError("officer_speaking lacks boolean field 'speaking'");
+    return OfficerSpeakingMessage{it->get<bool>(), optional_string(j, "text"), optional_string(j, "at", 64)};
+  }
   if (type == "media") return MediaStateMessage{required_string(j, "state", 64)};
   if (type == "error") return ErrorMessage{code_text(j), optional_string(j, "message")};
 
@@ -162,6 +195,29 @@ std::vector<std::string> sdp_mids(std::string_view sdp) {
     pos = eol + 1;
   }
   return mids;
+}
+
+std::optional<long long> unix_ms_of_iso(std::string_view t) {
+  using namespace std::chrono;
+  if (t.size() != 20 && t.size() != 24) return std::nullopt;
+  if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t.back() != 'Z') return std::nullopt;
+  if (t.size() == 24 && t[19] != '.') return std::nullopt;
+  auto number = [&](std::size_t pos, std::size_t len) -> int {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (t[i] < '0' || t[i] > '9') return -1;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  int y = number(0, 4), mo = number(5, 2), d = number(8, 2), h = number(11, 2), mi = number(14, 2), s = number(17, 2);
+  int ms = t.size() == 24 ? number(20, 3) : 0;
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0)
+    return std::nullopt;
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + milliseconds{ms};
+  return duration_cast<milliseconds>(tp.time_since_epoch()).count();
 }
 
 std::string normalize_candidate(std::string_view candidate) {

@@ -65,6 +65,36 @@ struct PeerReadyMessage {
 struct EndedMessage {
   std::string by;
   std::string reason;
+  // For a coded end (an officer's termination, the call time running out):
+  std::string code;     // "time_over", "violation_phone", ...; empty otherwise
+  std::string text_zh;
+  std::string text_en;
+  std::string detail;   // the officer's words, if any
+};
+// The end time of the meeting, at connect and whenever an officer changes it.
+struct TimeMessage {
+  std::string ends_at;  // server time, ISO 8601
+  std::string now;      // the server's clock when it sent this
+  long long remaining_seconds = 0;
+  std::optional<long long> length_seconds;
+  std::string by;       // "server" or "officer"
+  std::string text;     // set when an officer changed the time
+};
+struct TimeWarningMessage {
+  long long remaining_seconds = 0;
+  std::string text;
+  std::string text_en;
+};
+// A text notice from the supervising officer.
+struct NoticeMessage {
+  std::string text;
+  std::string from;
+  std::string at;
+};
+struct OfficerSpeakingMessage {
+  bool speaking = false;
+  std::string text;
+  std::string at;
 };
 struct MediaStateMessage {
   std::string state;  // connected | secure | failed | closed
@@ -82,6 +112,7 @@ struct OtherMessage {
 
 using ServerMessage = std::variant<WelcomeMessage, AnswerMessage, CandidateMessage, StateMessage,
                                    PeerReadyMessage, EndedMessage, MediaStateMessage, ErrorMessage,
+                                   TimeMessage, TimeWarningMessage, NoticeMessage, OfficerSpeakingMessage,
                                    OtherMessage>;
 
 // Parses one text frame from the server. Throws ProtocolError if it is too
@@ -99,6 +130,10 @@ std::string make_end(const std::string& reason);
 
 // The a=mid values of an SDP, one per m-line in order ("" when an m-line has none).
 std::vector<std::string> sdp_mids(std::string_view sdp);
+
+// Milliseconds since 1970 of "2026-11-23T09:00:00.123Z" (or without the
+// fraction); nullopt for anything else.
+std::optional<long long> unix_ms_of_iso(std::string_view text);
 
 // "a=candidate:..." or "candidate:..." -> "candidate:..."; other text unchanged.
 std::string normalize_candidate(std::string_view candidate);

@@ -15,6 +15,11 @@ namespace {
 
 constexpr std::size_t kMaxPendingLocalCandidates = 256;
 constexpr auto kEndConfirmTimeout = std::chrono::seconds(5);
+// After "state: ended" the server sends "ended" with the reason at once.
+constexpr auto kEndedMessageWait = std::chrono::milliseconds(1000);
+constexpr auto kWarningShown = std::chrono::seconds(20);
+constexpr auto kTimeChangeShown = std::chrono::seconds(15);
+constexpr auto kNoticeShown = std::chrono::seconds(30);
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = component_logger("terminal");
@@ -238,8 +243,13 @@ void TerminalSession::handle(const StateMessage& m) {
     if (!options_.is_lawyer()) say("已就位，正在接通");
   } else if (m.state == "connected") {
     on_connected();
-  } else if (m.state == "ended") {
-    on_meeting_ended(m.by, m.text);
+  } else if (m.state == "ended" && !ended_) {
+    // Wait a moment for the "ended" message that carries the reason.
+    state_end_by_ = m.by;
+    ended_message_timer_ = MainLoopTimer(kEndedMessageWait, false, [this] {
+      report_.set_end(EndEntry{state_end_by_, "", "", "", "", "", iso_now()});
+      on_meeting_ended(state_end_by_, "");
+    });
   }
 }
 
@@ -251,7 +261,79 @@ void TerminalSession::handle(const PeerReadyMessage& m) {
   if (options_.auto_connect) press_connect();
 }
 
-void TerminalSession::handle(const EndedMessage& m) { on_meeting_ended(m.by, m.reason); }
+void TerminalSession::handle(const EndedMessage& m) {
+  if (ended_) return;
+  ended_message_timer_.cancel();
+  report_.set_end(EndEntry{m.by, m.reason, m.code, m.text_zh, m.text_en, m.detail, iso_now()});
+  std::string shown = m.reason;
+  if (!m.code.empty() && !m.text_zh.empty()) {
+    shown = m.text_zh + (m.detail.empty() ? "" : "：" + m.detail);
+    if (!m.text_en.empty()) shown += " · " + m.text_en;
+  }
+  end_text_ = shown;
+  on_meeting_ended(m.by, shown);
+}
+
+void TerminalSession::handle(const TimeMessage& m) {
+  auto now = std::chrono::steady_clock::now();
+  long long remaining_ms = m.remaining_seconds * 1000;
+  auto end_ms = unix_ms_of_iso(m.ends_at), server_now_ms = unix_ms_of_iso(m.now);
+  if (end_ms && server_now_ms) remaining_ms = std::max(0LL, *end_ms - *server_now_ms);
+  ends_at_local_ = now + std::chrono::milliseconds(remaining_ms);
+  report_.add_call_time(
+      CallTimeUpdate{m.ends_at, m.now, m.remaining_seconds, m.length_seconds, m.by, m.text, iso_now()});
+  log()->info("call time: ends at {} ({} s left, by {})", m.ends_at, m.remaining_seconds, m.by);
+  if (!m.text.empty()) {
+    say(m.text);
+    show_for(time_change_shown_, m.text, kTimeChangeShown);
+  } else {
+    say(fmt::format("会见时长: 剩余 {} · ends at {}", format_call_time(std::chrono::seconds(m.remaining_seconds)),
+                    m.ends_at));
+  }
+  update_overlay();
+}
+
+void TerminalSession::handle(const TimeWarningMessage& m) {
+  report_.add_time_warning(TimeWarningEntry{m.remaining_seconds, m.text, m.text_en, iso_now()});
+  std::string text = m.text.empty() ? fmt::format("会见时间还剩 {} 秒", m.remaining_seconds) : m.text;
+  if (!m.text_en.empty()) text += " · " + m.text_en;
+  say(text);
+  show_for(warning_shown_, text, kWarningShown);
+  update_overlay();
+}
+
+void TerminalSession::handle(const NoticeMessage& m) {
+  report_.add_notice(NoticeEntry{m.text, m.from, m.at, iso_now()});
+  std::string text = "监管民警通知：" + m.text;
+  say(text);
+  show_for(notice_shown_, text, kNoticeShown);
+  update_overlay();
+}
+
+void TerminalSession::handle(const OfficerSpeakingMessage& m) {
+  report_.add_officer_speaking(SpeakingEntry{m.speaking, m.at, iso_now()});
+  officer_speaking_ = m.speaking;
+  say(m.speaking ? "监管民警插话 · Officer speaking" : "监管民警插话结束 · Officer finished speaking");
+  update_overlay();
+}
+
+void TerminalSession::show_for(std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>>& slot,
+                               const std::string& text, std::chrono::seconds how_long) {
+  slot = std::make_pair(text, std::chrono::steady_clock::now() + how_long);
+}
+
+std::string TerminalSession::status_text() {
+  if (ended_) return end_text_.empty() ? std::string("会见已结束 · The meeting has ended") : "会见已结束：" + end_text_;
+  auto now = std::chrono::steady_clock::now();
+  std::string out;
+  auto add = [&](const std::string& line) { out += (out.empty() ? "" : "\n") + line; };
+  if (officer_speaking_) add("监管民警插话 · Officer speaking");
+  for (auto* slot : {&warning_shown_, &time_change_shown_, &notice_shown_}) {
+    if (*slot && now >= (*slot)->second) slot->reset();
+    if (*slot) add((*slot)->first);
+  }
+  return out;
+}
 
 void TerminalSession::handle(const MediaStateMessage& m) {
   report_.add_connection_state("server", m.state, iso_now());
@@ -341,6 +423,7 @@ void TerminalSession::finish(bool ok, const std::string& reason) {
   duration_timer_.cancel();
   overlay_timer_.cancel();
   end_wait_timer_.cancel();
+  ended_message_timer_.cancel();
   if (media_) report_.set_media(media_->counters());
   report_.set_exit_reason(reason);
   if (!options_.report_file.empty()) {
@@ -430,12 +513,22 @@ void TerminalSession::update_overlay() {
                                                            std::chrono::steady_clock::now() - *connected_at_))
                                          : std::string());
   } else if (connected_at_) {
-    clock = "通话 " + format_call_time(std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::steady_clock::now() - *connected_at_));
+    auto now = std::chrono::steady_clock::now();
+    clock = "通话 " + format_call_time(std::chrono::duration_cast<std::chrono::seconds>(now - *connected_at_));
+    if (ends_at_local_) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(*ends_at_local_ - now + std::chrono::milliseconds(999));
+      clock += "  剩余 " + format_call_time(left);
+    }
   } else {
     clock = "等待接通 00:00:00";
   }
   media_->set_overlay(display_name_, clock);
+  std::string status = status_text();
+  if (status != last_status_) {
+    last_status_ = status;
+    media_->set_notice_overlay(status);
+    if (!status.empty()) report_.add_status_text(status, iso_now());
+  }
 }
 
 }  // namespace huijian::terminals

@@ -59,6 +59,10 @@ class TerminalSession : public MediaPipelineListener, public SignalingClientList
   void handle(const EndedMessage& m);
   void handle(const MediaStateMessage& m);
   void handle(const ErrorMessage& m);
+  void handle(const TimeMessage& m);
+  void handle(const TimeWarningMessage& m);
+  void handle(const NoticeMessage& m);
+  void handle(const OfficerSpeakingMessage& m);
   void handle(const OtherMessage& m);
 
   void send(std::string text);
@@ -70,6 +74,11 @@ class TerminalSession : public MediaPipelineListener, public SignalingClientList
   void on_meeting_ended(const std::string& by, const std::string& reason);
   void finish(bool ok, const std::string& reason);
   void update_overlay();
+  // The status line (bottom of the picture, and the report): end reason,
+  // officer speaking, the latest time warning, time change and notice.
+  std::string status_text();
+  void show_for(std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>>& slot,
+                const std::string& text, std::chrono::seconds how_long);
   void say(const std::string& line);  // user-facing status line on stdout
   void watch_stdin();
 
@@ -96,11 +105,22 @@ class TerminalSession : public MediaPipelineListener, public SignalingClientList
   std::optional<std::chrono::steady_clock::time_point> connected_at_;
   std::optional<std::chrono::steady_clock::time_point> first_frame_at_;
 
+  // Supervision: end time, warnings, notices, officer speaking, end reason.
+  std::optional<std::chrono::steady_clock::time_point> ends_at_local_;
+  bool officer_speaking_ = false;
+  std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> warning_shown_;
+  std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> time_change_shown_;
+  std::optional<std::pair<std::string, std::chrono::steady_clock::time_point>> notice_shown_;
+  std::string end_text_;
+  std::string last_status_;
+  std::string state_end_by_;
+
   MainLoopTimer exit_after_timer_;
   MainLoopTimer auto_ready_timer_;
   MainLoopTimer duration_timer_;
   MainLoopTimer overlay_timer_;
   MainLoopTimer end_wait_timer_;
+  MainLoopTimer ended_message_timer_;
   MainLoopTimer self_test_timer_;
   guint stdin_watch_ = 0;
   std::vector<guint> signal_watches_;

@@ -13,12 +13,23 @@
 // person would once they see their own picture. The secret is removed from
 // the address bar after it is read.
 //
+// Supervision: the server sends the end time ("time", at connect and when an
+// officer changes it), warnings before the end ("time_warning"), the
+// officer's text notices ("notice"), "officer_speaking" true/false while the
+// officer interjects, and the end reason with a code in "ended". The page
+// shows the time left, the warnings and notices in a banner, the speaking
+// indicator on the picture and the reason in the end overlay.
+//
 // window.huijian exposes the state for tests: { state, pc, events, connectedAt,
-// meeting, ... , connect(), end(reason) }.
+// meeting, endsAt, timeUpdates, warnings, notices, officerSpeaking, endCode,
+// ... , connect(), end(reason) }.
 
 const MAX_MESSAGE_CHARS = 64 * 1024;   // the server's limit; anything larger is dropped
 const MAX_EVENTS = 2000;               // bounded history for tests
 const MAX_PENDING_CANDIDATES = 200;    // bound on candidates queued before the answer
+const MAX_SUPERVISION_ENTRIES = 200;   // bounded history of times, warnings, notices
+const WARNING_SHOWN_MS = 20000;
+const NOTICE_SHOWN_MS = 30000;
 
 const STATE_TEXT = {
   'signed-out': '未登录 · Signed out',
@@ -44,7 +55,9 @@ const ui = {
   login: $('login'), device: $('device'), secret: $('secret'), loginButton: $('login-button'),
   loginStatus: $('login-status'), facts: $('facts'), meetingId: $('meeting-id'), caseId: $('case-id'),
   peerName: $('peer-name'), stateText: $('state-text'), mediaText: $('media-text'), callTime: $('call-time'),
-  callTimeBig: $('call-time-big'), call: $('call'), remoteVideo: $('remote-video'), remoteAudio: $('remote-audio'),
+  callTimeBig: $('call-time-big'), remainingTime: $('remaining-time'), remainingBig: $('remaining-big'),
+  noticeBanner: $('notice-banner'), noticeText: $('notice-text'), noticeClose: $('notice-close'),
+  officerSpeaking: $('officer-speaking'), call: $('call'), remoteVideo: $('remote-video'), remoteAudio: $('remote-audio'),
   remoteLabel: $('remote-label'), remotePlaceholder: $('remote-placeholder'), localVideo: $('local-video'),
   localLabel: $('local-label'), endButton: $('end-button'), readyOverlay: $('ready-overlay'),
   connectButton: $('connect-button'), endedOverlay: $('ended-overlay'), endedReason: $('ended-reason'),
@@ -66,6 +79,13 @@ const huijian = {
   connectedAt: null,
   endedAt: null,
   endReason: null,
+  endCode: null,
+  endsAt: null,          // server's end time (ISO) of the running meeting
+  endsAtLocal: null,     // the same on this browser's clock (ms)
+  timeUpdates: [],
+  warnings: [],
+  notices: [],
+  officerSpeaking: false,
   device: null,
   name: null,
   role: null,
@@ -126,6 +146,15 @@ function tick() {
   const text = huijian.connectedAt ? formatDuration(until - huijian.connectedAt) : '00:00:00';
   ui.callTime.textContent = text;
   ui.callTimeBig.textContent = text;
+  if (huijian.endsAtLocal !== null) {
+    const left = formatDuration(Math.max(0, huijian.endsAtLocal - until) + 999);
+    ui.remainingTime.textContent = left;
+    ui.remainingBig.textContent = `剩余 ${left}`;
+    ui.remainingBig.hidden = false;
+    const soon = huijian.endsAtLocal - until <= 60000;
+    ui.remainingTime.classList.toggle('soon', soon);
+    ui.remainingBig.classList.toggle('soon', soon);
+  }
 }
 function startTimer() {
   if (timerHandle === null) timerHandle = setInterval(tick, 250);
@@ -231,8 +260,12 @@ function handleMessage(msg, welcomed) {
     case 'candidate': return onRemoteCandidate(msg);
     case 'state': return onMeetingState(msg);
     case 'peer_ready': return onPeerReady(msg);
-    case 'ended': return onEnded(msg.reason, msg.by);
+    case 'ended': return onEnded(endText(msg), msg.by, msg.code);
     case 'media': return onMediaState(msg.state);
+    case 'time': return onTime(msg);
+    case 'time_warning': return onTimeWarning(msg);
+    case 'notice': return onNotice(msg);
+    case 'officer_speaking': return onOfficerSpeaking(msg);
     case 'error': {
       const text = `${msg.message || '服务器错误 · Server error'}${msg.code ? ` (${msg.code})` : ''}`;
       record('server-error', { code: msg.code, message: msg.message });
@@ -366,9 +399,82 @@ function sendEnd(reason) {
   return send({ type: 'end', reason });
 }
 
-function onEnded(reason, by) {
+// ------------------------------------------------------------- supervision
+
+function pushBounded(list, entry) {
+  list.push(entry);
+  if (list.length > MAX_SUPERVISION_ENTRIES) list.splice(0, list.length - MAX_SUPERVISION_ENTRIES);
+}
+
+function isoMs(text) {
+  const t = typeof text === 'string' ? Date.parse(text) : NaN;
+  return Number.isFinite(t) ? t : null;
+}
+
+function onTime(msg) {
+  const ends = isoMs(msg.ends_at);
+  if (ends === null) {
+    record('ws', { ignored: 'time without ends_at' });
+    return;
+  }
+  const serverNow = isoMs(msg.now);
+  const remainingMs = serverNow !== null ? ends - serverNow : Number(msg.remaining_seconds) * 1000;
+  huijian.endsAt = msg.ends_at;
+  huijian.endsAtLocal = Date.now() + Math.max(0, remainingMs || 0);
+  pushBounded(huijian.timeUpdates, { endsAt: msg.ends_at, by: msg.by ?? null, text: msg.text ?? null, at: new Date().toISOString() });
+  record('time', { endsAt: msg.ends_at, remaining: msg.remaining_seconds, by: msg.by });
+  if (typeof msg.text === 'string' && msg.text) showNotice(msg.text, 'time', NOTICE_SHOWN_MS);
+  tick();
+}
+
+function onTimeWarning(msg) {
+  const text = [msg.text, msg.text_en].filter((x) => typeof x === 'string' && x).join(' · ')
+    || `会见时间还剩 ${Number(msg.remaining_seconds)} 秒`;
+  pushBounded(huijian.warnings, { remaining: msg.remaining_seconds, text, at: new Date().toISOString() });
+  record('time_warning', { remaining: msg.remaining_seconds });
+  showNotice(text, 'warning', WARNING_SHOWN_MS);
+}
+
+function onNotice(msg) {
+  if (typeof msg.text !== 'string') return;
+  pushBounded(huijian.notices, { text: msg.text, from: msg.from ?? null, serverAt: msg.at ?? null, at: new Date().toISOString() });
+  record('notice', { text: msg.text });
+  showNotice(`监管民警通知 · Officer's notice: ${msg.text}`, 'notice', NOTICE_SHOWN_MS);
+}
+
+function onOfficerSpeaking(msg) {
+  huijian.officerSpeaking = msg.speaking === true;
+  record('officer_speaking', { speaking: huijian.officerSpeaking });
+  ui.officerSpeaking.hidden = !huijian.officerSpeaking;
+}
+
+let noticeTimer = null;
+function showNotice(text, kind, ms) {
+  ui.noticeText.textContent = text;  // textContent: the officer's words are never HTML
+  ui.noticeBanner.dataset.kind = kind;
+  ui.noticeBanner.hidden = false;
+  if (noticeTimer !== null) clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { ui.noticeBanner.hidden = true; noticeTimer = null; }, ms);
+}
+
+ui.noticeClose.addEventListener('click', () => { ui.noticeBanner.hidden = true; });
+
+// The reason people read: for a coded end (officer, call time over), the
+// Chinese and English texts and the officer's words; otherwise the reason.
+function endText(msg) {
+  if (msg.code && msg.text_zh) {
+    const zh = msg.text_zh + (msg.detail ? `：${msg.detail}` : '');
+    return msg.text_en ? `${zh} · ${msg.text_en}` : zh;
+  }
+  return msg.reason;
+}
+
+function onEnded(reason, by, code) {
   if (!huijian.endedAt) huijian.endedAt = Date.now();
-  huijian.endReason = reason ?? null;
+  if (code) huijian.endCode = code;
+  ui.officerSpeaking.hidden = true;
+  huijian.officerSpeaking = false;
+  huijian.endReason = reason ?? huijian.endReason ?? null;
   huijian.meetingState = 'ended';
   const parts = [];
   if (reason) parts.push(`原因 · Reason: ${reason}`);
@@ -382,6 +488,8 @@ function onEnded(reason, by) {
 }
 
 function nameOf(device) {
+  if (device === 'officer') return '监管民警 · Supervising officer';
+  if (device === 'server') return '系统 · Server';
   if (device === huijian.device && huijian.name) return huijian.name;
   const peer = huijian.meeting?.peer;
   if (peer && device === peer.device && peer.name) return peer.name;

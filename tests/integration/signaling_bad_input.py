@@ -193,6 +193,10 @@ def main():
         lawyer.send({"type": "connect"})
         lawyer.expect("state", state="connected", by="lawyer-1")
         detainee.expect("state", state="connected", by="lawyer-1")
+        # The call time (supervision.default_minutes, 60) starts at connect.
+        for party in (lawyer, detainee):
+            t = party.expect("time", meeting="m-1", by="server", remaining_seconds=3600)
+            check(ISO_MS.match(t["ends_at"]) and ISO_MS.match(t["now"]), f"time: {t}")
         log("handshake done: meeting m-1 connected")
 
         # --- bad input from a third connection

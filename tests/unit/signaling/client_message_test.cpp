@@ -107,3 +107,73 @@ TEST_CASE("ClientMessage: the simple messages parse to their types") {
   CHECK(std::holds_alternative<ConnectMessage>(parse_client_message(R"({"type":"connect","extra":1})", kMax)));
   CHECK(std::holds_alternative<PingMessage>(parse_client_message(R"({"type":"ping"})", kMax)));
 }
+
+TEST_CASE("ClientMessage: officer_hello carries the login token") {
+  auto m = parse_client_message(R"({"type":"officer_hello","token":"abc123"})", kMax);
+  CHECK(std::get<OfficerHelloMessage>(m).token == "abc123");
+  CHECK(refused(R"({"type":"officer_hello"})") == std::pair<std::string, std::string>{"missing_field", "officer_hello"});
+  CHECK(refused(R"({"type":"officer_hello","token":")" + std::string(200, 'a') + "\"}").first == "bad_field");
+  CHECK_FALSE(is_officer_message(m));  // a hello, not an action
+}
+
+TEST_CASE("ClientMessage: set_time takes minutes or remaining_seconds, exactly one, in range") {
+  auto m = std::get<SetTimeMessage>(parse_client_message(R"({"type":"set_time","meeting":"m-1","minutes":45})", kMax));
+  CHECK(m.meeting == "m-1");
+  CHECK(m.minutes == std::optional<int>(45));
+  CHECK_FALSE(m.remaining_seconds);
+  auto r = std::get<SetTimeMessage>(
+      parse_client_message(R"({"type":"set_time","meeting":"m-1","remaining_seconds":90})", kMax));
+  CHECK(r.remaining_seconds == std::optional<int>(90));
+  CHECK(refused(R"({"type":"set_time","meeting":"m-1"})").first == "missing_field");
+  CHECK(refused(R"({"type":"set_time","meeting":"m-1","minutes":5,"remaining_seconds":5})").first == "bad_field");
+  CHECK(refused(R"({"type":"set_time","meeting":"m-1","minutes":0})").first == "bad_field");
+  CHECK(refused(R"({"type":"set_time","meeting":"m-1","minutes":481})").first == "bad_field");
+  CHECK(refused(R"({"type":"set_time","meeting":"m-1","minutes":2.5})").first == "bad_field");
+  CHECK(refused(R"({"type":"set_time","meeting":"m-1","remaining_seconds":28801})").first == "bad_field");
+  CHECK(refused(R"({"type":"set_time","minutes":5})").first == "missing_field");
+  CHECK(refused(R"({"type":"set_time","meeting":"","minutes":5})").first == "bad_field");
+}
+
+TEST_CASE("ClientMessage: a notice is one line of 1 to 200 characters") {
+  std::string chinese_200;
+  for (int i = 0; i < 200; ++i) chinese_200 += "注";
+  auto n = std::get<NoticeMessage>(
+      parse_client_message(R"({"type":"notice","meeting":"m-1","text":")" + chinese_200 + "\"}", kMax));
+  CHECK(utf8_length(n.text) == 200);
+  CHECK(refused(R"({"type":"notice","meeting":"m-1","text":")" + chinese_200 + "x\"}").first == "bad_field");
+  CHECK(refused(R"({"type":"notice","meeting":"m-1","text":"   "})").first == "bad_field");
+  CHECK(refused(R"({"type":"notice","meeting":"m-1","text":"a\nb"})").first == "bad_field");
+  CHECK(refused(R"({"type":"notice","meeting":"m-1"})").first == "missing_field");
+}
+
+TEST_CASE("ClientMessage: terminate needs a code of the fixed list, and text for violation_other") {
+  auto t = std::get<TerminateMessage>(
+      parse_client_message(R"({"type":"terminate","meeting":"m-1","code":"violation_phone"})", kMax));
+  CHECK(t.code == "violation_phone");
+  CHECK(t.text.empty());
+  auto other = std::get<TerminateMessage>(parse_client_message(
+      R"({"type":"terminate","meeting":"m-1","code":"violation_other","text":"传递纸条"})", kMax));
+  CHECK(other.text == "传递纸条");
+  CHECK(refused(R"({"type":"terminate","meeting":"m-1","code":"violation_other"})").first == "missing_field");
+  std::string ref;
+  try {
+    parse_client_message(R"({"type":"terminate","meeting":"m-1","code":"because"})", kMax, &ref);
+    FAIL("accepted");
+  } catch (const ProtocolError& e) {
+    CHECK(e.code() == "bad_field");
+    CHECK(std::string(e.what()).find("time_over, violation_phone, violation_third_person, violation_prohibited_item, "
+                                     "violation_other, technical_fault") != std::string::npos);
+  }
+  CHECK(ref == "terminate");
+}
+
+TEST_CASE("ClientMessage: the officer actions are told apart from terminal messages") {
+  for (const char* text : {R"({"type":"set_time","meeting":"m","minutes":5})", R"({"type":"notice","meeting":"m","text":"x"})",
+                           R"({"type":"interjection_start","meeting":"m"})", R"({"type":"interjection_stop","meeting":"m"})",
+                           R"({"type":"terminate","meeting":"m","code":"technical_fault"})"}) {
+    INFO(text);
+    CHECK(is_officer_message(parse_client_message(text, kMax)));
+  }
+  for (const char* text : {R"({"type":"ready"})", R"({"type":"end"})", R"({"type":"ping"})"})
+    CHECK_FALSE(is_officer_message(parse_client_message(text, kMax)));
+}

@@ -145,3 +145,67 @@ TEST_CASE("Config: listen addresses accept IPv4 and bracketed IPv6") {
   CHECK_THROWS_AS(parse_listen("127.0.0.1:", address, port), ConfigError);
   CHECK_THROWS_AS(parse_listen("127.0.0.1:8x", address, port), ConfigError);
 }
+
+TEST_CASE("Config: [supervision], [[officer]] and a meeting's minutes are read") {
+  auto c = parse_config(std::string(kGood) + R"(
+minutes = 25
+
+[supervision]
+default_minutes = 45
+warning_seconds = [600, 300, 60]
+session_minutes = 120
+
+[[officer]]
+username = "wang"
+name = "王警官"
+password = "officer-password-1"
+
+[[officer]]
+username = "root"
+role = "admin"
+password_hash = "pbkdf2-sha256$210000$000102030405060708090a0b0c0d0e0f$02169e674d80c0fc7292e8610c8f17be140df062af9aa33ea85eaabecffdf08d"
+)",
+                        "/etc/huijian", "test.toml");
+  CHECK(c.meetings[0].minutes == std::optional<int>(25));
+  CHECK(c.supervision.default_minutes == 45);
+  CHECK(c.supervision.warning_seconds == std::vector<int>{600, 300, 60});
+  CHECK(c.supervision.session_minutes == 120);
+  REQUIRE(c.officers.size() == 2);
+  CHECK(c.officers[0].name == "王警官");
+  CHECK(c.officers[0].role == AccountRole::Officer);
+  CHECK(c.officers[0].password == "officer-password-1");
+  CHECK(c.officers[1].name == "root");
+  CHECK(c.officers[1].role == AccountRole::Admin);
+  CHECK(c.officers[1].password.empty());
+
+  auto d = parse_config("", "/srv", "empty.toml");
+  CHECK(d.supervision.default_minutes == 60);
+  CHECK(d.supervision.warning_seconds == std::vector<int>{300, 60});
+  CHECK(d.supervision.session_minutes == 480);
+  CHECK(d.officers.empty());
+}
+
+TEST_CASE("Config: bad supervision and officer values are refused with the key named") {
+  CHECK(error_of("[supervision]\ndefault_minutes = 0\n").find("supervision.default_minutes = 0 is out of range") !=
+        std::string::npos);
+  CHECK(error_of("[supervision]\ndefault_minutes = 481\n").find("between 1 and 480") != std::string::npos);
+  CHECK(error_of("[supervision]\nwarning_seconds = [60, 60]\n").find("60 is given twice") != std::string::npos);
+  CHECK(error_of("[supervision]\nwarning_seconds = [0]\n").find("from 1 to 3600") != std::string::npos);
+  CHECK(error_of("[supervision]\nwarnings = [60]\n").find("unknown key \"warnings\" in [supervision]") !=
+        std::string::npos);
+  CHECK(error_of("[[officer]]\nusername = \"w\"\n").find("needs exactly one of password_hash") != std::string::npos);
+  CHECK(error_of("[[officer]]\nusername = \"w\"\npassword = \"short\"\n").find("must be 10 to 256 characters") !=
+        std::string::npos);
+  CHECK(error_of("[[officer]]\nusername = \"w\"\npassword_hash = \"plain\"\n").find("is not of the form pbkdf2-sha256") !=
+        std::string::npos);
+  CHECK(error_of("[[officer]]\nusername = \"w\"\npassword_hash = \"pbkdf2-sha256$1000$000102030405060708090a0b0c0d0e0f$"
+                 "02169e674d80c0fc7292e8610c8f17be140df062af9aa33ea85eaabecffdf08d\"\n")
+            .find("uses 1000 PBKDF2 iterations; at least 200000 are required") != std::string::npos);
+  CHECK(error_of("[[officer]]\nusername = \"w\"\nrole = \"boss\"\npassword = \"long-enough-1\"\n")
+            .find("officer.role \"boss\" of \"w\" is not one of officer, admin") != std::string::npos);
+  CHECK(error_of("[[officer]]\nusername = \"w\"\npassword = \"long-enough-1\"\n"
+                 "[[officer]]\nusername = \"w\"\npassword = \"long-enough-1\"\n")
+            .find("officer username \"w\" is used twice") != std::string::npos);
+  // The error never repeats a password.
+  CHECK(error_of("[[officer]]\nusername = \"w\"\npassword = \"secret!\"\n").find("secret!") == std::string::npos);
+}

@@ -1,86 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include <deque>
 #include <nlohmann/json.hpp>
 
-#include "signaling/errors.hpp"
-#include "signaling/signaling_hub.hpp"
-#include "signaling/sqlite_meeting_repository.hpp"
+#include "hub_test_fixture.hpp"
 
 using namespace huijian::signaling;
+using namespace huijian::signaling::testing;
 using nlohmann::json;
-
-namespace {
-
-struct RecordingSink : ConnectionSink {
-  std::deque<json> messages;
-  std::optional<std::uint16_t> closed;
-  void send_text(std::string text) override { messages.push_back(json::parse(text)); }
-  void close(std::uint16_t code, std::string) override { closed = code; }
-  json pop() {
-    REQUIRE_FALSE(messages.empty());
-    json j = messages.front();
-    messages.pop_front();
-    return j;
-  }
-};
-
-struct FakeMedia : MediaPort {
-  std::vector<std::string> calls;
-  std::map<std::string, std::shared_ptr<huijian::media::PeerEvents>> peers;
-  std::string open_peer(const std::string& peer, const std::string& meeting, const std::string& sdp,
-                        std::shared_ptr<huijian::media::PeerEvents> events) override {
-    if (sdp.find("m=") == std::string::npos) throw huijian::media::OfferError("the offer has no m= line");
-    calls.push_back("open " + peer + " " + meeting);
-    peers[peer] = events;
-    return "v=0\r\nanswer-for-" + peer;
-  }
-  void add_remote_candidate(const std::string& peer, const std::string& c, const std::string& mid) override {
-    calls.push_back("candidate " + peer + " " + mid);
-  }
-  void link(const std::string& a, const std::string& b) override { calls.push_back("link " + a + " " + b); }
-  void unlink(const std::string& p) override { calls.push_back("unlink " + p); }
-  void close_peer(const std::string& p) override { calls.push_back("close " + p); }
-};
-
-Config test_config() {
-  Config c;
-  c.devices = {{"lawyer-1", "律师会见室 1", DeviceRole::LawyerTerminal, "lawyer-secret"},
-               {"lawyer-2", "律师会见室 2", DeviceRole::LawyerTerminal, "lawyer2-secret"},
-               {"detainee-1", "会见室 A", DeviceRole::DetaineeTerminal, "detainee-secret"}};
-  c.meetings = {{"m-1", "lawyer-1", "detainee-1", "(2026)京0105刑初123号"}};
-  return c;
-}
-
-const char* kOffer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:a0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v1\r\n";
-
-struct Fixture {
-  Config config = test_config();
-  SqliteMeetingRepository store{":memory:"};
-  FakeMedia media;
-  std::vector<std::function<void()>> posted;
-  int tick = 0;
-  SignalingHub hub{config, store, &media, [this](std::function<void()> f) { posted.push_back(std::move(f)); },
-                   [this] {
-                     return std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 20000) +
-                            std::chrono::milliseconds(++tick);
-                   }};
-  Fixture() { hub.load_meetings(); }
-
-  std::pair<ConnectionId, std::shared_ptr<RecordingSink>> connect() {
-    auto sink = std::make_shared<RecordingSink>();
-    return {hub.open_connection(sink), sink};
-  }
-  std::pair<ConnectionId, std::shared_ptr<RecordingSink>> login(const std::string& device, const std::string& secret) {
-    auto [id, sink] = connect();
-    hub.on_text(id, json{{"type", "hello"}, {"device", device}, {"secret", secret}}.dump());
-    REQUIRE(sink->pop()["type"] == "welcome");
-    REQUIRE(sink->pop()["type"] == "state");
-    return {id, sink};
-  }
-};
-
-}  // namespace
 
 TEST_CASE("SignalingHub: hello is answered with welcome and the meeting's current state") {
   Fixture f;
@@ -123,6 +49,8 @@ TEST_CASE("SignalingHub: the handshake ready, connect reaches both parties and l
   f.hub.on_text(lawyer, R"({"type":"connect"})");
   CHECK(ls->pop()["state"] == "connected");
   CHECK(ds->pop()["state"] == "connected");
+  CHECK(ls->pop()["type"] == "time");
+  CHECK(ds->pop()["type"] == "time");
   CHECK(f.media.calls.back() == "link lawyer-1 detainee-1");
 
   f.hub.on_text(detainee, R"({"type":"end","reason":"谈完了"})");
@@ -236,13 +164,13 @@ TEST_CASE("SignalingHub: shutdown ends running meetings only, with the reason st
 TEST_CASE("SignalingHub: creating a meeting for a device with an open meeting is meeting_taken") {
   Fixture f;
   try {
-    f.hub.create_meeting({"m-2", "lawyer-2", "detainee-1", ""}, "admin");
+    f.hub.create_meeting({"m-2", "lawyer-2", "detainee-1", "", std::nullopt}, "admin");
     FAIL("accepted");
   } catch (const ProtocolError& e) {
     CHECK(e.code() == "meeting_taken");
   }
   f.hub.end_meeting("m-1", "admin", "cancelled");
-  auto created = f.hub.create_meeting({"m-2", "lawyer-2", "detainee-1", "c"}, "admin");
+  auto created = f.hub.create_meeting({"m-2", "lawyer-2", "detainee-1", "c", std::nullopt}, "admin");
   CHECK(created.state == MeetingState::Waiting);
-  CHECK_THROWS_AS(f.hub.create_meeting({"m-2", "lawyer-1", "detainee-1", ""}, "admin"), ProtocolError);
+  CHECK_THROWS_AS(f.hub.create_meeting({"m-2", "lawyer-1", "detainee-1", "", std::nullopt}, "admin"), ProtocolError);
 }

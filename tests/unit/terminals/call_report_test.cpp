@@ -81,3 +81,32 @@ TEST_CASE("CallReport: write replaces the file atomically and round-trips") {
 TEST_CASE("CallReport: iso_now is UTC ISO 8601 with milliseconds") {
   CHECK(std::regex_match(iso_now(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
 }
+
+TEST_CASE("CallReport: supervision entries (call time, warnings, notices, officer speaking, end) are in the JSON") {
+  CallReport r("lawyer-1", "lawyer");
+  CHECK(r.to_json()["ends_at"].is_null());
+  CHECK(r.to_json()["end"].is_null());
+  r.add_call_time({"2026-11-23T09:30:00.000Z", "2026-11-23T09:00:00.000Z", 1800, 1800, "server", "", "t1"});
+  r.add_call_time({"2026-11-23T09:10:00.000Z", "2026-11-23T09:05:00.000Z", 300, 600, "officer", "会见时间已调整", "t2"});
+  r.add_time_warning({60, "会见时间还剩 1 分钟", "1 minute left", "t3"});
+  r.add_notice({"请勿出示手机", "监管民警", "2026-11-23T09:06:00.000Z", "t4"});
+  r.add_officer_speaking({true, "s1", "t5"});
+  r.add_officer_speaking({false, "s2", "t6"});
+  r.add_status_text("监管民警插话 · Officer speaking", "t5");
+  r.set_end({"officer", "违规：出示手机 · Violation: a phone was shown", "violation_phone", "违规：出示手机",
+             "Violation: a phone was shown", "", "t7"});
+  json j = r.to_json();
+  CHECK(j["ends_at"] == "2026-11-23T09:10:00.000Z");
+  REQUIRE(j["call_time"].size() == 2);
+  CHECK(j["call_time"][1]["by"] == "officer");
+  CHECK(j["call_time"][1]["text"] == "会见时间已调整");
+  CHECK(j["call_time"][0]["length_seconds"] == 1800);
+  CHECK(j["time_warnings"][0]["remaining_seconds"] == 60);
+  CHECK(j["notices"][0]["text"] == "请勿出示手机");
+  CHECK(j["officer_speaking"].size() == 2);
+  CHECK(j["officer_speaking"][1]["speaking"] == false);
+  CHECK(j["status_texts"][0]["text"] == "监管民警插话 · Officer speaking");
+  CHECK(j["end"]["code"] == "violation_phone");
+  CHECK(j["end"]["by"] == "officer");
+  CHECK(j["end"]["at"] == "t7");
+}

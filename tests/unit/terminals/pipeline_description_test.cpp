@@ -94,6 +94,7 @@ TEST_CASE("describe_pipeline: every variant parses into a GStreamer pipeline wit
       CHECK(has(element::playback_mixer));
       CHECK(has(element::webrtc) == !self_test);
       CHECK(has(element::name_overlay) == (source == SourceKind::test));
+      CHECK(has(element::notice_overlay) == (source == SourceKind::test));
       CHECK(has(element::file_source) == (source == SourceKind::file));
       gst_object_unref(p);
     }

@@ -70,9 +70,9 @@ TEST_CASE("SignalingMessages: state, peer_ready, ended, media and error are told
   auto err = std::get<ErrorMessage>(parse_server_message(R"({"type":"error","code":401,"message":"bad secret"})"));
   CHECK(err.code == "401");
   CHECK(err.message == "bad secret");
-  auto other = std::get<OtherMessage>(parse_server_message(R"({"type":"notice","text":"还剩5分钟"})"));
-  CHECK(other.type == "notice");
-  CHECK(other.text == "还剩5分钟");
+  auto other = std::get<OtherMessage>(parse_server_message(R"({"type":"something_new","text":"新消息"})"));
+  CHECK(other.type == "something_new");
+  CHECK(other.text == "新消息");
 }
 
 TEST_CASE("SignalingMessages: hostile or malformed input is a ProtocolError, never a crash") {
@@ -118,4 +118,51 @@ TEST_CASE("SignalingMessages: ready, connect and end have the protocol shape") {
   CHECK(json::parse(make_offer("v=0\r\n"))["sdp"] == "v=0\r\n");
   // invalid UTF-8 from a command line is replaced, not thrown
   CHECK_NOTHROW(json::parse(make_hello("dev\xff", "x")));
+}
+
+TEST_CASE("SignalingMessages: supervision messages (time, warnings, notices, officer speaking) are read") {
+  auto t = std::get<TimeMessage>(parse_server_message(
+      R"({"type":"time","meeting":"m-1","ends_at":"2026-11-23T09:30:00.000Z","now":"2026-11-23T09:00:00.000Z",)"
+      R"("remaining_seconds":1800,"length_seconds":1800,"by":"server"})"));
+  CHECK(t.ends_at == "2026-11-23T09:30:00.000Z");
+  CHECK(t.remaining_seconds == 1800);
+  CHECK(t.length_seconds == std::optional<long long>(1800));
+  CHECK(t.by == "server");
+  auto w = std::get<TimeWarningMessage>(parse_server_message(
+      R"({"type":"time_warning","meeting":"m-1","remaining_seconds":300,"text":"会见时间还剩 5 分钟","text_en":"5 minutes left"})"));
+  CHECK(w.remaining_seconds == 300);
+  CHECK(w.text == "会见时间还剩 5 分钟");
+  CHECK(w.text_en == "5 minutes left");
+  auto n = std::get<NoticeMessage>(parse_server_message(
+      R"({"type":"notice","meeting":"m-1","text":"请勿出示手机","from":"监管民警","at":"2026-11-23T09:01:00.000Z"})"));
+  CHECK(n.text == "请勿出示手机");
+  CHECK(n.from == "监管民警");
+  auto sp = std::get<OfficerSpeakingMessage>(
+      parse_server_message(R"({"type":"officer_speaking","meeting":"m-1","speaking":true,"text":"监管民警插话"})"));
+  CHECK(sp.speaking);
+  auto e = std::get<EndedMessage>(parse_server_message(
+      R"({"type":"ended","by":"officer","reason":"违规：出示手机 · Violation: a phone was shown","code":"violation_phone",)"
+      R"("text_zh":"违规：出示手机","text_en":"Violation: a phone was shown"})"));
+  CHECK(e.code == "violation_phone");
+  CHECK(e.text_zh == "违规：出示手机");
+  CHECK(e.detail.empty());
+}
+
+TEST_CASE("SignalingMessages: malformed supervision messages are ProtocolErrors") {
+  CHECK_THROWS_AS(parse_server_message(R"({"type":"time","ends_at":"tomorrow","remaining_seconds":5})"), ProtocolError);
+  CHECK_THROWS_AS(parse_server_message(R"({"type":"time","ends_at":"2026-11-23T09:30:00.000Z"})"), ProtocolError);
+  CHECK_THROWS_AS(parse_server_message(R"({"type":"time","ends_at":"2026-11-23T09:30:00.000Z","remaining_seconds":-1})"),
+                  ProtocolError);
+  CHECK_THROWS_AS(parse_server_message(R"({"type":"time_warning","remaining_seconds":"5"})"), ProtocolError);
+  CHECK_THROWS_AS(parse_server_message(R"({"type":"notice"})"), ProtocolError);
+  CHECK_THROWS_AS(parse_server_message(R"({"type":"officer_speaking","speaking":"yes"})"), ProtocolError);
+}
+
+TEST_CASE("SignalingMessages: unix_ms_of_iso reads the server's times") {
+  CHECK(unix_ms_of_iso("1970-01-01T00:00:01.500Z") == std::optional<long long>(1500));
+  CHECK(unix_ms_of_iso("2026-11-23T09:30:00Z").has_value());
+  CHECK(*unix_ms_of_iso("2026-11-23T09:30:00.250Z") - *unix_ms_of_iso("2026-11-23T09:00:00.000Z") == 1800250);
+  CHECK_FALSE(unix_ms_of_iso("2026-11-23 09:30:00Z"));
+  CHECK_FALSE(unix_ms_of_iso("2026-02-30T00:00:00Z"));
+  CHECK_FALSE(unix_ms_of_iso(""));
 }
