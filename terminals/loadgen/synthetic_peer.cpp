@@ -118,29 +118,21 @@ void SyntheticPeer::use_remote(const std::string& sdp, bool answer) {
     throw PeerSetupError(params_.label + ": the remote description does not parse: " + e.what());
   }
   const media::MediaSection* first = nullptr;
-  for (const auto& section : remote.media) {
-    if (section.kind == media::MediaKind::Other || section.rejected) continue;
-    if (!first) first = &section;
-    if (!answer) {
-      // Send with the offer's payload types; that is what its author expects.
-      std::vector<media::AcceptedSection> accepted;
-      try {
-        accepted = media::choose_sections(remote);
-      } catch (const media::SdpError& e) {
-        throw PeerSetupError(params_.label + ": cannot answer the offer: " + e.what());
-      }
-      for (const auto& a : accepted) {
-        if (a.kind == media::MediaKind::Audio) {
-          audio_.payload_type = audio_in_.payload_type = a.codec.payload_type;
-          audio_mid_ = a.mid;
-        } else if (a.kind == media::MediaKind::Video) {
-          video_.payload_type = video_in_.payload_type = a.codec.payload_type;
-          video_mid_ = a.mid;
-        }
-      }
-      remote_offer_ = sdp;  // kept to build the answer from
-      break;
+  for (const auto& section : remote.media)
+    if (!first && section.kind != media::MediaKind::Other && !section.rejected) first = &section;
+  if (!answer) {
+    // Send with the offer's payload types; that is what its author expects.
+    std::vector<media::AcceptedSection> accepted;
+    try {
+      accepted = media::choose_sections(remote);
+    } catch (const media::SdpError& e) {
+      throw PeerSetupError(params_.label + ": cannot answer the offer: " + e.what());
     }
+    for (const auto& a : accepted) {
+      if (a.kind == media::MediaKind::Audio) audio_.payload_type = audio_in_.payload_type = a.codec.payload_type;
+      if (a.kind == media::MediaKind::Video) video_.payload_type = video_in_.payload_type = a.codec.payload_type;
+    }
+    remote_offer_ = sdp;  // kept to build the answer from
   }
   if (!first) throw PeerSetupError(params_.label + ": the remote description has no audio or video");
   if (first->fingerprint.empty() || first->fingerprint_algorithm != "sha-256")

@@ -135,8 +135,6 @@ class SyntheticPeer final : private media::IceAgent::Listener, private media::Dt
   bool sending_ = true;
   bool partner_video_seen_ = false;
   std::vector<std::vector<std::uint8_t>> pending_dtls_;
-  // The mids and payload types of the negotiated sections.
-  std::string audio_mid_ = "0", video_mid_ = "1";
   std::string remote_offer_;  // the offer we answer (answerer only)
   Sender audio_, video_;
   Receiver audio_in_, video_in_;
