@@ -84,8 +84,7 @@ def summary(rows):
         best[v] = {"meetings": top["meetings"], "per_core": per_core, "us_per_packet": top.get("cpu_us_per_packet", 0),
                    "loadgen_bound": saturated(top) or any(
                        r.get("variant") == v and r["meetings"] > top["meetings"] and "error" not in r
-                       and saturated(r) and passes(r) for r in rows),
-                   "row": top}
+                       and saturated(r) and passes(r) for r in rows)}
     out = ["", "Largest meeting count at < %.1f %% loss and p99 < %d ms (server on one core):" % (LOSS_LIMIT, P99_LIMIT_US // 1000)]
     for v in variants:
         b = best[v]
@@ -160,6 +159,9 @@ def check_smoke(rows):
             continue
         if r["received_in_window"] == 0 or r["sent_in_window"] == 0:
             problems.append("%s: no media measured" % v)
+        if r.get("video_received", 0) == 0 or r.get("audio_received", 0) == 0:
+            problems.append("%s: video %d and audio %d packets received: both must flow" % (
+                v, r.get("video_received", 0), r.get("audio_received", 0)))
         if r["loss_pct"] != 0:
             problems.append("%s: loss %.4f %% on loopback (sent %d, received %d)" % (
                 v, r["loss_pct"], r["sent_in_window"], r["received_in_window"]))

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "signaling/errors.hpp"
+#include "signaling/sqlite_guarded.hpp"
 
 namespace huijian::signaling {
 namespace {
@@ -125,19 +126,10 @@ MeetingRecord read_meeting(SQLite::Statement& q) {
   return m;
 }
 
-template <typename F>
-auto guarded(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const SQLite::Exception& e) {
-    throw StoreError(fmt::format("store: {} failed: {}", what, e.what()));
-  }
-}
-
 }  // namespace
 
 SqliteMeetingRepository::SqliteMeetingRepository(const std::filesystem::path& file) {
-  guarded("opening the database", [&] {
+  sqlite_guarded("opening the database", [&] {
     db_ = std::make_unique<SQLite::Database>(file.string(),
                                              SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db_->setBusyTimeout(5000);
@@ -156,7 +148,7 @@ int SqliteMeetingRepository::latest_schema_version() noexcept {
 }
 
 int SqliteMeetingRepository::schema_version() {
-  return guarded("reading the schema version", [&] {
+  return sqlite_guarded("reading the schema version", [&] {
     SQLite::Statement q(*db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
     q.executeStep();
     return q.getColumn(0).getInt();
@@ -164,7 +156,7 @@ int SqliteMeetingRepository::schema_version() {
 }
 
 void SqliteMeetingRepository::migrate() {
-  guarded("migrating the schema", [&] {
+  sqlite_guarded("migrating the schema", [&] {
     db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)");
     int current = schema_version();
     if (current > latest_schema_version())
@@ -185,7 +177,7 @@ void SqliteMeetingRepository::migrate() {
 
 bool SqliteMeetingRepository::insert_if_absent(const MeetingRecord& meeting, const std::string& at,
                                                const std::string& actor) {
-  return guarded("inserting a meeting", [&] {
+  return sqlite_guarded("inserting a meeting", [&] {
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_,
                         "INSERT OR IGNORE INTO meetings(id, lawyer_device, detainee_device, case_id, "
@@ -212,7 +204,7 @@ bool SqliteMeetingRepository::insert_if_absent(const MeetingRecord& meeting, con
 }
 
 void SqliteMeetingRepository::update_parties(const MeetingRecord& meeting) {
-  guarded("updating a meeting", [&] {
+  sqlite_guarded("updating a meeting", [&] {
     SQLite::Statement q(*db_,
                         "UPDATE meetings SET lawyer_device = ?, detainee_device = ?, case_id = ?, minutes = ? "
                         "WHERE id = ? AND state != 'ended'");
@@ -227,7 +219,7 @@ void SqliteMeetingRepository::update_parties(const MeetingRecord& meeting) {
 }
 
 std::optional<MeetingRecord> SqliteMeetingRepository::find(const std::string& id) {
-  return guarded("reading a meeting", [&]() -> std::optional<MeetingRecord> {
+  return sqlite_guarded("reading a meeting", [&]() -> std::optional<MeetingRecord> {
     SQLite::Statement q(*db_, fmt::format("SELECT {} FROM meetings WHERE id = ?", kMeetingColumns));
     q.bind(1, id);
     if (!q.executeStep()) return std::nullopt;
@@ -236,7 +228,7 @@ std::optional<MeetingRecord> SqliteMeetingRepository::find(const std::string& id
 }
 
 std::optional<MeetingRecord> SqliteMeetingRepository::find_open_for_device(const std::string& device) {
-  return guarded("finding a device's meeting", [&]() -> std::optional<MeetingRecord> {
+  return sqlite_guarded("finding a device's meeting", [&]() -> std::optional<MeetingRecord> {
     SQLite::Statement q(*db_, fmt::format("SELECT {} FROM meetings WHERE state != 'ended' AND "
                                           "(lawyer_device = ?1 OR detainee_device = ?1) "
                                           "ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -248,7 +240,7 @@ std::optional<MeetingRecord> SqliteMeetingRepository::find_open_for_device(const
 }
 
 std::vector<MeetingRecord> SqliteMeetingRepository::open_meetings() {
-  return guarded("listing open meetings", [&] {
+  return sqlite_guarded("listing open meetings", [&] {
     std::vector<MeetingRecord> out;
     SQLite::Statement q(*db_, fmt::format("SELECT {} FROM meetings WHERE state != 'ended' ORDER BY rowid",
                                           kMeetingColumns));
@@ -260,7 +252,7 @@ std::vector<MeetingRecord> SqliteMeetingRepository::open_meetings() {
 void SqliteMeetingRepository::record_state(const std::string& meeting_id, MeetingState state,
                                            const std::string& at, const std::string& actor,
                                            const std::string& detail) {
-  guarded("storing a state change", [&] {
+  sqlite_guarded("storing a state change", [&] {
     SQLite::Transaction tx(*db_);
     int changed = 0;
     if (state == MeetingState::Ended) {
@@ -300,7 +292,7 @@ void SqliteMeetingRepository::record_state(const std::string& meeting_id, Meetin
 void SqliteMeetingRepository::record_time(const std::string& meeting_id, std::optional<int> minutes,
                                           const std::string& ends_at, const std::string& at,
                                           const std::string& actor, const std::string& detail) {
-  guarded("storing a call time", [&] {
+  sqlite_guarded("storing a call time", [&] {
     SQLite::Transaction tx(*db_);
     SQLite::Statement q(*db_,
                         "UPDATE meetings SET minutes = CASE WHEN ?1 THEN ?2 ELSE minutes END, "
@@ -324,7 +316,7 @@ void SqliteMeetingRepository::record_time(const std::string& meeting_id, std::op
 }
 
 void SqliteMeetingRepository::set_ends_at(const std::string& meeting_id, const std::string& ends_at) {
-  guarded("storing an end time", [&] {
+  sqlite_guarded("storing an end time", [&] {
     SQLite::Statement q(*db_, "UPDATE meetings SET ends_at = ? WHERE id = ?");
     q.bind(1, ends_at);
     q.bind(2, meeting_id);
@@ -334,7 +326,7 @@ void SqliteMeetingRepository::set_ends_at(const std::string& meeting_id, const s
 }
 
 std::vector<MeetingEvent> SqliteMeetingRepository::events(const std::string& meeting_id) {
-  return guarded("reading meeting events", [&] {
+  return sqlite_guarded("reading meeting events", [&] {
     std::vector<MeetingEvent> out;
     SQLite::Statement q(*db_,
                         "SELECT id, meeting_id, at, kind, actor, detail FROM meeting_events "

@@ -4,18 +4,10 @@
 #include <fmt/format.h>
 
 #include "signaling/errors.hpp"
+#include "signaling/sqlite_guarded.hpp"
 
 namespace huijian::signaling {
 namespace {
-
-template <typename F>
-auto guarded(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const SQLite::Exception& e) {
-    throw StoreError(fmt::format("store: {} failed: {}", what, e.what()));
-  }
-}
 
 constexpr const char* kAccountColumns = "username, name, role, password_hash, source, created_at, updated_at";
 
@@ -52,7 +44,7 @@ SqliteSupervisionRepository::SqliteSupervisionRepository(SqliteMeetingRepository
     : db_(meetings.database()) {}
 
 bool SqliteSupervisionRepository::insert_account(const AccountRecord& a) {
-  return guarded("inserting an account", [&] {
+  return sqlite_guarded("inserting an account", [&] {
     SQLite::Statement q(db_, fmt::format("INSERT OR IGNORE INTO accounts({}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                          kAccountColumns));
     q.bind(1, a.username);
@@ -67,7 +59,7 @@ bool SqliteSupervisionRepository::insert_account(const AccountRecord& a) {
 }
 
 void SqliteSupervisionRepository::upsert_account(const AccountRecord& a) {
-  guarded("storing an account", [&] {
+  sqlite_guarded("storing an account", [&] {
     SQLite::Statement q(db_, fmt::format("INSERT INTO accounts({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                                          "ON CONFLICT(username) DO UPDATE SET name = excluded.name, "
                                          "role = excluded.role, password_hash = excluded.password_hash, "
@@ -85,7 +77,7 @@ void SqliteSupervisionRepository::upsert_account(const AccountRecord& a) {
 }
 
 std::optional<AccountRecord> SqliteSupervisionRepository::find_account(const std::string& username) {
-  return guarded("reading an account", [&]() -> std::optional<AccountRecord> {
+  return sqlite_guarded("reading an account", [&]() -> std::optional<AccountRecord> {
     SQLite::Statement q(db_, fmt::format("SELECT {} FROM accounts WHERE username = ?", kAccountColumns));
     q.bind(1, username);
     if (!q.executeStep()) return std::nullopt;
@@ -94,7 +86,7 @@ std::optional<AccountRecord> SqliteSupervisionRepository::find_account(const std
 }
 
 std::vector<AccountRecord> SqliteSupervisionRepository::accounts() {
-  return guarded("listing accounts", [&] {
+  return sqlite_guarded("listing accounts", [&] {
     std::vector<AccountRecord> out;
     SQLite::Statement q(db_, fmt::format("SELECT {} FROM accounts ORDER BY username", kAccountColumns));
     while (q.executeStep()) out.push_back(read_account(q));
@@ -103,7 +95,7 @@ std::vector<AccountRecord> SqliteSupervisionRepository::accounts() {
 }
 
 std::int64_t SqliteSupervisionRepository::add_violation(const ViolationRecord& v) {
-  return guarded("storing a violation", [&] {
+  return sqlite_guarded("storing a violation", [&] {
     SQLite::Statement q(db_,
                         "INSERT INTO violations(meeting_id, lawyer_device, detainee_device, code, text, officer, at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -120,7 +112,7 @@ std::int64_t SqliteSupervisionRepository::add_violation(const ViolationRecord& v
 }
 
 std::vector<ViolationRecord> SqliteSupervisionRepository::violations(const ViolationFilter& f) {
-  return guarded("listing violations", [&] {
+  return sqlite_guarded("listing violations", [&] {
     std::vector<ViolationRecord> out;
     SQLite::Statement q(db_, fmt::format("SELECT id, meeting_id, lawyer_device, detainee_device, code, text, "
                                          "officer, at FROM violations{} ORDER BY id DESC LIMIT :limit",
@@ -144,7 +136,7 @@ std::vector<ViolationRecord> SqliteSupervisionRepository::violations(const Viola
 }
 
 std::map<std::string, std::int64_t> SqliteSupervisionRepository::count_violations(const ViolationFilter& f) {
-  return guarded("counting violations", [&] {
+  return sqlite_guarded("counting violations", [&] {
     std::map<std::string, std::int64_t> out;
     SQLite::Statement q(db_, fmt::format("SELECT code, COUNT(*) FROM violations{} GROUP BY code",
                                          violation_where(f)));
@@ -155,7 +147,7 @@ std::map<std::string, std::int64_t> SqliteSupervisionRepository::count_violation
 }
 
 std::int64_t SqliteSupervisionRepository::add_notice(const NoticeRecord& n) {
-  return guarded("storing a notice", [&] {
+  return sqlite_guarded("storing a notice", [&] {
     SQLite::Statement q(db_, "INSERT INTO notices(meeting_id, officer, at, text) VALUES (?, ?, ?, ?)");
     q.bind(1, n.meeting_id);
     q.bind(2, n.officer);
@@ -167,7 +159,7 @@ std::int64_t SqliteSupervisionRepository::add_notice(const NoticeRecord& n) {
 }
 
 std::vector<NoticeRecord> SqliteSupervisionRepository::notices(const std::string& meeting_id) {
-  return guarded("reading notices", [&] {
+  return sqlite_guarded("reading notices", [&] {
     std::vector<NoticeRecord> out;
     SQLite::Statement q(db_, "SELECT id, meeting_id, officer, at, text FROM notices WHERE meeting_id = ? ORDER BY id");
     q.bind(1, meeting_id);
@@ -179,7 +171,7 @@ std::vector<NoticeRecord> SqliteSupervisionRepository::notices(const std::string
 }
 
 std::int64_t SqliteSupervisionRepository::add_interjection(const InterjectionRecord& i) {
-  return guarded("storing an interjection", [&] {
+  return sqlite_guarded("storing an interjection", [&] {
     SQLite::Statement q(db_,
                         "INSERT INTO interjections(meeting_id, officer, started_at, stopped_at, duration_ms) "
                         "VALUES (?, ?, ?, ?, ?)");
@@ -194,7 +186,7 @@ std::int64_t SqliteSupervisionRepository::add_interjection(const InterjectionRec
 }
 
 std::vector<InterjectionRecord> SqliteSupervisionRepository::interjections(const std::string& meeting_id) {
-  return guarded("reading interjections", [&] {
+  return sqlite_guarded("reading interjections", [&] {
     std::vector<InterjectionRecord> out;
     SQLite::Statement q(db_,
                         "SELECT id, meeting_id, officer, started_at, stopped_at, duration_ms FROM interjections "
@@ -208,7 +200,7 @@ std::vector<InterjectionRecord> SqliteSupervisionRepository::interjections(const
 }
 
 std::int64_t SqliteSupervisionRepository::append_audit(const AuditEntry& e) {
-  return guarded("appending to the audit log", [&] {
+  return sqlite_guarded("appending to the audit log", [&] {
     SQLite::Statement q(db_,
                         "INSERT INTO audit_log(at, actor, actor_kind, action, target, outcome, detail) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -225,7 +217,7 @@ std::int64_t SqliteSupervisionRepository::append_audit(const AuditEntry& e) {
 }
 
 std::vector<AuditEntry> SqliteSupervisionRepository::audit(std::int64_t after_id, std::size_t limit) {
-  return guarded("reading the audit log", [&] {
+  return sqlite_guarded("reading the audit log", [&] {
     std::vector<AuditEntry> out;
     SQLite::Statement q(db_,
                         "SELECT id, at, actor, actor_kind, action, target, outcome, detail FROM audit_log "

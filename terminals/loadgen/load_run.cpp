@@ -73,12 +73,6 @@ std::size_t LoadRun::failures() const {
   return failures_.size();
 }
 
-std::size_t LoadRun::secure_peers() const {
-  std::size_t n = 0;
-  for (const auto& [id, p] : peers_) n += p->secure() ? 1 : 0;
-  return n;
-}
-
 std::size_t LoadRun::receiving_peers() const {
   std::size_t n = 0;
   for (const auto& [id, p] : peers_) n += p->receiving() ? 1 : 0;

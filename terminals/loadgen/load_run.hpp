@@ -42,10 +42,8 @@ class LoadRun {
   std::string first_failure() const;
   std::size_t failures() const;
 
-  // Media thread: how many peers are secure / receiving their partner's video.
-  std::size_t secure_peers() const;
+  // Media thread: how many peers receive their partner's video.
   std::size_t receiving_peers() const;
-  std::size_t peer_count() const { return peers_.size(); }
 
   // Media thread: the totals (and their window) of all peers.
   LoadTotals& totals() noexcept { return *totals_; }

@@ -111,6 +111,8 @@ json run_load(const Clip& clip, ServerAdapter& adapter, const LoadOptions& optio
         {"sender_late_resets", t.late_resets},
         {"rtp_sent", t.rtp_sent},
         {"rtp_received", t.rtp_received},
+        {"video_received", t.video_received},
+        {"audio_received", t.audio_received},
         {"latency_us",
          {{"p50", t.latency.quantile(0.5)},
           {"p99", t.latency.quantile(0.99)},

@@ -306,14 +306,17 @@ void SyntheticPeer::on_dtls_connected(const media::SrtpKeyMaterial& keys) {
       break;
     }
   for (Sender* s : {&audio_, &video_}) {
-    s->timeline_start = now + params_.start_offset % s->track->frame_interval;
-    s->frame_due = s->timeline_start;
+    s->frame_due = now + params_.start_offset % s->track->frame_interval;
     s->packet = 0;
     s->frames_sent = 0;
-    const auto& f = s->track->frames[s->frame];
-    const auto pace = std::chrono::microseconds(kRtpMtu * 8 * 1000 / std::max<std::uint32_t>(params_.pace_kbps, 1));
-    s->gap = std::min<std::chrono::microseconds>(pace, s->track->frame_interval / static_cast<long>(f.count + 1));
+    s->gap = packet_gap(*s->track, s->frame);
   }
+}
+
+std::chrono::microseconds SyntheticPeer::packet_gap(const ClipTrack& track, std::size_t frame) const noexcept {
+  const auto pace = std::chrono::microseconds(kRtpMtu * 8 * 1000 / std::max<std::uint32_t>(params_.pace_kbps, 1));
+  return std::min<std::chrono::microseconds>(pace,
+                                             track.frame_interval / static_cast<long>(track.frames[frame].count + 1));
 }
 
 void SyntheticPeer::on_dtls_failed(const std::string& reason) { fail("DTLS failed: " + reason); }
@@ -380,9 +383,7 @@ void SyntheticPeer::send_due(Sender& s, Clock::time_point now) noexcept {
         totals.keyframe_restarts++;
       }
     }
-    const auto pace = std::chrono::microseconds(kRtpMtu * 8 * 1000 / std::max<std::uint32_t>(params_.pace_kbps, 1));
-    s.gap = std::min<std::chrono::microseconds>(
-        pace, track.frame_interval / static_cast<long>(track.frames[s.frame].count + 1));
+    s.gap = packet_gap(track, s.frame);
   }
 }
 

@@ -69,8 +69,6 @@ class SyntheticPeer final : private media::IceAgent::Listener, private media::Dt
   // A trickled remote candidate ("candidate:..."; empty = end). Throws PeerSetupError.
   void add_remote_candidate(const std::string& candidate);
 
-  bool secure() const noexcept { return srtp_ != nullptr; }
-  bool failed() const noexcept { return failed_; }
   // Video from the partner has arrived (at least one stamped packet).
   bool receiving() const noexcept { return partner_video_seen_; }
   // Sends what is due by `now` (called every millisecond by the run).
@@ -89,7 +87,6 @@ class SyntheticPeer final : private media::IceAgent::Listener, private media::Dt
     std::size_t frame = 0;               // clip frame being sent
     std::size_t packet = 0;              // next packet of that frame
     std::chrono::steady_clock::time_point frame_due{};
-    std::chrono::steady_clock::time_point timeline_start{};
     std::uint64_t frames_sent = 0;
     std::chrono::microseconds gap{0};    // between packets of this frame
     bool restart_pending = false;
@@ -115,6 +112,8 @@ class SyntheticPeer final : private media::IceAgent::Listener, private media::Dt
   std::string local_description(bool offer) const;
   void fail(const std::string& reason);
   void send_due(Sender& sender, std::chrono::steady_clock::time_point now) noexcept;
+  // Time between the packets of `frame`: the pacer's rate, or less so that the frame fits its interval.
+  std::chrono::microseconds packet_gap(const ClipTrack& track, std::size_t frame) const noexcept;
   void receive_rtp(std::size_t length) noexcept;
   void receive_rtcp(std::size_t length) noexcept;
 

@@ -159,6 +159,26 @@ def wait_exit(procs, timeout):
     return [p.returncode for p in procs]
 
 
+def stop_all(srv, clients, procs):
+    """Closes the test's WebSocket clients, stops its terminals (by pid) and
+    the server; for a test's `finally`."""
+    for c in clients:
+        c.close()
+    for p in procs:
+        harness.stop_process(p, "terminal")
+    srv.stop()
+
+
+def read_reports(reports, failures):
+    """(device, report) for every terminal report that exists; a missing one
+    is a failure."""
+    for device, path in reports.items():
+        if not os.path.exists(path):
+            failures.append(f"{device} wrote no report")
+            continue
+        yield device, harness.read_json(path)
+
+
 def tail_logs(srv, names=("detainee", "lawyer"), lines=12):
     for name in names:
         path = os.path.join(srv.dir, f"{name}.log")

@@ -73,18 +73,10 @@ def main():
     except AssertionError as e:
         failures.append(str(e))
     finally:
-        for c in clients:
-            c.close()
-        for p in procs:
-            harness.stop_process(p, "terminal")
-        srv.stop()
+        officer.stop_all(srv, clients, procs)
 
     officer.tail_logs(srv)
-    for device, path in reports.items():
-        if not os.path.exists(path):
-            failures.append(f"{device} wrote no report")
-            continue
-        r = harness.read_json(path)
+    for device, r in officer.read_reports(reports, failures):
         shown = [s["text"] for s in r.get("status_texts", [])]
         harness.log(f"{device}: notices {r.get('notices')}, officer_speaking "
                     f"{[s['speaking'] for s in r.get('officer_speaking', [])]}, status line {shown}")

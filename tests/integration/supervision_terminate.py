@@ -95,18 +95,10 @@ def main():
     except AssertionError as e:
         failures.append(str(e))
     finally:
-        for c in clients:
-            c.close()
-        for p in procs:
-            harness.stop_process(p, "terminal")
-        srv.stop()
+        officer.stop_all(srv, clients, procs)
 
     officer.tail_logs(srv)
-    for device, path in reports.items():
-        if not os.path.exists(path):
-            failures.append(f"{device} wrote no report")
-            continue
-        r = harness.read_json(path)
+    for device, r in officer.read_reports(reports, failures):
         end = r.get("end") or {}
         want = {"by": "officer", "code": "violation_other", "text_zh": "违规：其他", "text_en": "Violation: other",
                 "detail": TEXT}

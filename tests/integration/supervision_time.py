@@ -69,11 +69,7 @@ def main():
     except AssertionError as e:
         failures.append(str(e))
     finally:
-        for c in clients:
-            c.close()
-        for p in procs:
-            harness.stop_process(p, "terminal")
-        srv.stop()
+        officer.stop_all(srv, clients, procs)
 
     officer.tail_logs(srv)
     if failures:
@@ -97,11 +93,7 @@ def main():
     if len(time_events) != 1 or time_events[0][0] != "officer:wang":
         failures.append(f"time events in the store: {time_events}")
 
-    for device, path in reports.items():
-        if not os.path.exists(path):
-            failures.append(f"{device} wrote no report")
-            continue
-        r = harness.read_json(path)
+    for device, r in officer.read_reports(reports, failures):
         calls = r.get("call_time", [])
         harness.log(f"{device}: call_time {[(c['by'], c['ends_at'], c['remaining_seconds']) for c in calls]}, "
                     f"warnings {[(w['remaining_seconds'], w['at']) for w in r.get('time_warnings', [])]}, end {r.get('end')}")
