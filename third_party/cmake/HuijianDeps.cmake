@@ -16,7 +16,7 @@ pkg_check_modules(HJ_SRTP REQUIRED IMPORTED_TARGET libsrtp2>=2.4)
 pkg_check_modules(HJ_TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus>=3)
 pkg_check_modules(HJ_GST REQUIRED IMPORTED_TARGET
   gstreamer-1.0>=1.22 gstreamer-app-1.0 gstreamer-sdp-1.0 gstreamer-webrtc-1.0
-  gstreamer-video-1.0 gstreamer-rtp-1.0)
+  gstreamer-video-1.0 gstreamer-rtp-1.0 gstreamer-pbutils-1.0)
 pkg_check_modules(HJ_SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 
 add_library(huijian::glib ALIAS PkgConfig::HJ_GLIB)
