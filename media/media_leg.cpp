@@ -102,7 +102,10 @@ void MediaLeg::receive_rtp(std::size_t length) noexcept {
     return;
   }
   const MediaKind kind = in->config.kind;
-  if (kind == MediaKind::Video) note_sequence(*in, packet->sequence());
+  if (kind == MediaKind::Video) {
+    note_sequence(*in, packet->sequence());
+    if (video_tap_) video_tap_->on_video_rtp(VideoRtpPacket(std::span<const std::uint8_t>(packet_.data(), length), Clock::now()));
+  }
   MediaLeg* to = partner_;
   Section* out = to && to->srtp_ ? to->section_of_kind(kind) : nullptr;
   if (!out || !out->config.relay_sends) {

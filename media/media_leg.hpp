@@ -29,6 +29,7 @@
 #include "media/sdp.hpp"
 #include "media/srtp_session.hpp"
 #include "media/stream_rewriter.hpp"
+#include "media/video_tap.hpp"
 
 namespace huijian::media {
 
@@ -67,6 +68,10 @@ class MediaLeg {
   // dropped_unknown. Returns the kind, so the caller hands DTLS on.
   PacketKind receive(std::span<const std::uint8_t> datagram) noexcept;
 
+  // Where a copy of every valid video RTP packet of this terminal goes, as it
+  // arrived (before rewriting), whether or not a partner takes it; null = none.
+  void set_video_tap(std::shared_ptr<VideoTap> tap) noexcept { video_tap_ = std::move(tap); }
+
   // Asks this terminal for a video keyframe (RTCP PLI), if the leg is secure.
   void request_keyframe() noexcept;
   // Our own REMB to this terminal's video sender, if the leg is secure.
@@ -100,6 +105,7 @@ class MediaLeg {
   std::unique_ptr<SrtpSession> srtp_;
   std::vector<Section> sections_;
   MediaLeg* partner_ = nullptr;
+  std::shared_ptr<VideoTap> video_tap_;
   Clock::time_point last_forwarded_remb_{};
   // Room for one datagram plus the SRTP trailer; media is decrypted and re-encrypted here in place.
   static constexpr std::size_t kMaxDatagram = 1500;

@@ -46,6 +46,9 @@ class Peer final : private IceAgent::Listener, private DtlsTransport::Listener, 
   }
   Peer* partner() const noexcept { return partner_; }
 
+  // A copy of this terminal's video goes to `tap` (null = none); see VideoTap.
+  void set_video_tap(std::shared_ptr<VideoTap> tap) noexcept { leg_.set_video_tap(std::move(tap)); }
+
   // Asks this terminal for a video keyframe (RTCP PLI), if it is secure.
   void request_keyframe() noexcept { leg_.request_keyframe(); }
   bool secure() const noexcept { return leg_.secure(); }

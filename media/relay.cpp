@@ -9,6 +9,7 @@
 #include "media/media_worker.hpp"
 #include "media/peer.hpp"
 #include "media/relay_counters.hpp"
+#include "media/video_tap.hpp"
 
 namespace huijian::media {
 
@@ -146,6 +147,34 @@ void Relay::unlink(const std::string& peer_id) {
     if (it == worker->peers.end()) return;
     if (Peer* other = it->second->partner()) other->set_partner(nullptr);
     it->second->set_partner(nullptr);
+  });
+}
+
+bool Relay::set_video_tap(const std::string& peer_id, std::shared_ptr<VideoTap> tap) {
+  Impl::Worker* worker = nullptr;
+  try {
+    worker = &impl_->worker_of(peer_id);
+  } catch (const OfferError&) {
+    return false;
+  }
+  return worker->thread->call([&] {
+    auto it = worker->peers.find(peer_id);
+    if (it == worker->peers.end()) return false;
+    it->second->set_video_tap(std::move(tap));
+    return true;
+  });
+}
+
+void Relay::request_keyframe(const std::string& peer_id) {
+  Impl::Worker* worker = nullptr;
+  try {
+    worker = &impl_->worker_of(peer_id);
+  } catch (const OfferError&) {
+    return;
+  }
+  worker->thread->post([worker, peer_id] {
+    auto it = worker->peers.find(peer_id);
+    if (it != worker->peers.end()) it->second->request_keyframe();
   });
 }
 

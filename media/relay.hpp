@@ -13,6 +13,7 @@
 namespace huijian::media {
 
 class Certificate;
+class VideoTap;
 
 struct RelayConfig {
   // Local addresses libnice gathers host candidates on (loopback in tests).
@@ -81,6 +82,14 @@ class Relay {
   // senders for a keyframe. Idempotent.
   void link(const std::string& peer_a, const std::string& peer_b);
   void unlink(const std::string& peer_id);
+  // From now on a copy of every video RTP packet that peer's terminal sends
+  // goes to `tap` (on the media worker's thread); null detaches. Returns
+  // false when the peer is unknown. When it returns, the previous tap is no
+  // longer called.
+  bool set_video_tap(const std::string& peer_id, std::shared_ptr<VideoTap> tap);
+  // Asks that peer's terminal for a video keyframe; returns at once, from any
+  // thread. Unknown peers are ignored.
+  void request_keyframe(const std::string& peer_id);
   void close_peer(const std::string& peer_id);
 
   RelayCounters counters() const;

@@ -3,9 +3,8 @@
 
 #include <chrono>
 #include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
+
+#include "common/utc_time.hpp"
 
 namespace huijian::signaling {
 
@@ -13,9 +12,8 @@ using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
 // The real clock.
 WallClock system_wall_clock();
-// ISO-8601 UTC with milliseconds: "2026-11-23T09:00:00.123Z".
-std::string format_utc_ms(std::chrono::system_clock::time_point at);
-// Reads what format_utc_ms writes; nullopt for anything else.
-std::optional<std::chrono::system_clock::time_point> parse_utc_ms(std::string_view text);
+
+using common::format_utc_ms;
+using common::parse_utc_ms;
 
 }  // namespace huijian::signaling

@@ -445,3 +445,45 @@ TEST_CASE("MediaLeg: a datagram larger than 1500 bytes is counted as malformed",
   CHECK(get(m.counters.dropped_malformed) == 1);
   CHECK(m.sink_b.sent.empty());
 }
+
+namespace {
+
+// Keeps what a leg hands its video tap.
+class MemoryTap final : public huijian::media::VideoTap {
+ public:
+  void on_video_rtp(const huijian::media::VideoRtpPacket& packet) noexcept override {
+    try {
+      seen.emplace_back(packet.bytes().begin(), packet.bytes().end());
+    } catch (...) {
+    }
+  }
+  std::vector<Bytes> seen;
+};
+
+}  // namespace
+
+TEST_CASE("MediaLeg: its video tap gets the terminal's video as sent and never its audio", "[media_leg]") {
+  Meeting m(SrtpProfile::AeadAes128Gcm);
+  auto tap = std::make_shared<MemoryTap>();
+  m.leg_a.set_video_tap(tap);
+  const Bytes video = rtp(kH264A, 40, 9000, kVideoFromA, true, 1000);
+  m.a_sends_rtp(rtp(kOpusA, 1, 960, kAudioFromA));
+  m.a_sends_rtp(video);
+  m.a_sends_rtp(rtp(kOpusA, 2, 1920, kAudioFromA));
+  m.b_sends_rtp(rtp(kH264B, 7, 0, kVideoFromB));  // the other terminal's video: not this leg's
+
+  REQUIRE(tap->seen.size() == 1);
+  CHECK(hex(tap->seen[0]) == hex(video));  // the terminal's own SSRC, payload type and sequence
+  CHECK(get(m.counters.audio_forwarded) == 2);
+
+  SECTION("also while no partner takes it") {
+    m.leg_a.set_partner(nullptr);
+    m.a_sends_rtp(rtp(kH264A, 41, 12000, kVideoFromA));
+    CHECK(tap->seen.size() == 2);
+  }
+  SECTION("and nothing once it is detached") {
+    m.leg_a.set_video_tap(nullptr);
+    m.a_sends_rtp(rtp(kH264A, 41, 12000, kVideoFromA));
+    CHECK(tap->seen.size() == 1);
+  }
+}
