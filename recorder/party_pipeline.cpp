@@ -1,0 +1,204 @@
+#include "recorder/party_pipeline.hpp"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video-event.h>
+
+#include <stdexcept>
+
+namespace huijian::recorder {
+
+namespace {
+
+constexpr guint kJitterLatencyMs = 200;
+
+GstElement* make(const char* factory, const char* name) {
+  GstElement* e = gst_element_factory_make(factory, name);
+  if (!e)
+    throw std::runtime_error(std::string("the GStreamer element '") + factory +
+                             "' is missing (install the packages in third_party/debian-packages.txt)");
+  return e;
+}
+
+std::int64_t to_ms(GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? static_cast<std::int64_t>(t / GST_MSECOND) : 0; }
+
+}  // namespace
+
+PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, unsigned first_index,
+                             std::chrono::seconds segment_length, std::int64_t origin_ns, GMainContext* context,
+                             Listener& listener)
+    : party_(party), origin_ns_(origin_ns), listener_(listener), next_index_(first_index) {
+  const std::string name = to_string(party);
+  pipeline_ = gst_pipeline_new(("record-" + name).c_str());
+  gst_object_ref_sink(pipeline_);
+  try {
+    source_ = make("appsrc", "src");
+    GstElement* jitter = make("rtpjitterbuffer", "jitter");
+    GstElement* depay = make("rtph264depay", "depay");
+    GstElement* parse = make("h264parse", "parse");
+    GstElement* mux = make("matroskamux", "mux");
+    GstElement* split = make("splitmuxsink", "split");
+    gst_bin_add_many(GST_BIN(pipeline_), source_, jitter, depay, parse, split, nullptr);
+    g_object_set(source_, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, "max-bytes",
+                 guint64{32} << 20, "emit-signals", FALSE, nullptr);
+    g_object_set(jitter, "latency", kJitterLatencyMs, "do-lost", TRUE, nullptr);
+    g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+    const std::string location = (folder / (name + "-%05d.mkv")).string();
+    g_object_set(split, "location", location.c_str(), "max-size-time",
+                 static_cast<guint64>(segment_length.count()) * GST_SECOND, "start-index",
+                 static_cast<gint>(first_index), "send-keyframe-requests", TRUE, "muxer", mux, nullptr);
+    if (!gst_element_link_many(source_, jitter, depay, parse, split, nullptr))
+      throw std::runtime_error("cannot link the recording pipeline of the " + name);
+
+    GstPad* jitter_src = gst_element_get_static_pad(jitter, "src");
+    gst_pad_add_probe(jitter_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &PartyPipeline::on_lost_event, this, nullptr);
+    gst_object_unref(jitter_src);
+    GstPad* source_src = gst_element_get_static_pad(source_, "src");
+    gst_pad_add_probe(source_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &PartyPipeline::on_upstream_event, this, nullptr);
+    gst_object_unref(source_src);
+
+    GstBus* bus = gst_element_get_bus(pipeline_);
+    bus_watch_ = gst_bus_create_watch(bus);
+    gst_object_unref(bus);
+    g_source_set_callback(bus_watch_, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&PartyPipeline::on_bus_message)),
+                          this, nullptr);
+    g_source_attach(bus_watch_, context);
+
+    // One timeline for both parties: running time = steady time - origin.
+    GstClock* clock = gst_system_clock_obtain();
+    gst_pipeline_use_clock(GST_PIPELINE(pipeline_), clock);
+    gst_object_unref(clock);
+    gst_element_set_start_time(pipeline_, GST_CLOCK_TIME_NONE);
+    gst_element_set_base_time(pipeline_, static_cast<GstClockTime>(origin_ns));
+    if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+      throw std::runtime_error("the recording pipeline of the " + name + " does not start");
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+PartyPipeline::~PartyPipeline() { stop(); }
+
+void PartyPipeline::stop() noexcept {
+  if (bus_watch_) {
+    g_source_destroy(bus_watch_);
+    g_source_unref(bus_watch_);
+    bus_watch_ = nullptr;
+  }
+  if (pipeline_) {
+    gst_element_set_state(pipeline_, GST_STATE_NULL);
+    gst_object_unref(pipeline_);
+    pipeline_ = nullptr;
+    source_ = nullptr;
+  }
+}
+
+void PartyPipeline::push(const VideoPacketQueue::Slot& packet) {
+  if (!source_ || finishing_ || failed_ || packet.length < 12) return;
+  if (packet.arrival_ns < origin_ns_) return;
+  const int payload_type = packet.bytes[1] & 0x7f;
+  if (payload_type != payload_type_) {
+    payload_type_ = payload_type;
+    GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate", G_TYPE_INT,
+                                        90000, "encoding-name", G_TYPE_STRING, "H264", "payload", G_TYPE_INT,
+                                        payload_type, nullptr);
+    gst_app_src_set_caps(GST_APP_SRC(source_), caps);
+    gst_caps_unref(caps);
+  }
+  GstBuffer* buffer = gst_buffer_new_memdup(packet.bytes, packet.length);
+  const GstClockTime at = static_cast<GstClockTime>(packet.arrival_ns - origin_ns_);
+  GST_BUFFER_PTS(buffer) = at;
+  GST_BUFFER_DTS(buffer) = at;
+  gst_app_src_push_buffer(GST_APP_SRC(source_), buffer);  // takes the buffer
+}
+
+void PartyPipeline::finish() {
+  if (finishing_) return;
+  finishing_ = true;
+  // Nothing was ever pushed: no segment is open and there is nothing to close.
+  if (failed_ || !source_ || payload_type_ < 0) {
+    listener_.on_finished(party_);
+    return;
+  }
+  gst_app_src_end_of_stream(GST_APP_SRC(source_));
+}
+
+PartyPipeline::Notes PartyPipeline::take_notes() {
+  std::lock_guard lock(notes_mutex_);
+  Notes out = std::move(notes_);
+  notes_ = Notes{};
+  return out;
+}
+
+GstPadProbeReturn PartyPipeline::on_lost_event(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<PartyPipeline*>(data);
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM) return GST_PAD_PROBE_OK;
+  const GstStructure* s = gst_event_get_structure(event);
+  if (!s || !gst_structure_has_name(s, "GstRTPPacketLost")) return GST_PAD_PROBE_OK;
+  guint64 timestamp = GST_CLOCK_TIME_NONE, duration = 0;
+  gst_structure_get_uint64(s, "timestamp", &timestamp);
+  gst_structure_get_uint64(s, "duration", &duration);
+  if (!GST_CLOCK_TIME_IS_VALID(timestamp)) return GST_PAD_PROBE_OK;
+  std::lock_guard lock(self->notes_mutex_);
+  self->notes_.lost_ms.emplace_back(to_ms(timestamp), to_ms(timestamp + (GST_CLOCK_TIME_IS_VALID(duration) ? duration : 0)));
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn PartyPipeline::on_upstream_event(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<PartyPipeline*>(data);
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (gst_video_event_is_force_key_unit(event)) {
+    std::lock_guard lock(self->notes_mutex_);
+    self->notes_.keyframe_wanted = true;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+gboolean PartyPipeline::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
+  static_cast<PartyPipeline*>(data)->handle_message(message);
+  return G_SOURCE_CONTINUE;
+}
+
+void PartyPipeline::handle_message(GstMessage* message) {
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ELEMENT: {
+      const GstStructure* s = gst_message_get_structure(message);
+      if (!s) break;
+      const bool opened = gst_structure_has_name(s, "splitmuxsink-fragment-opened");
+      const bool closed = gst_structure_has_name(s, "splitmuxsink-fragment-closed");
+      if (!opened && !closed) break;
+      const char* location = gst_structure_get_string(s, "location");
+      guint64 running_time = GST_CLOCK_TIME_NONE;
+      gst_structure_get_uint64(s, "running-time", &running_time);
+      if (!location) break;
+      if (opened) {
+        ++next_index_;
+        listener_.on_segment_opened(party_, location, to_ms(running_time));
+      } else {
+        listener_.on_segment_closed(party_, location, to_ms(running_time));
+      }
+      break;
+    }
+    case GST_MESSAGE_ERROR: {
+      GError* error = nullptr;
+      gchar* debug = nullptr;
+      gst_message_parse_error(message, &error, &debug);
+      std::string text = error ? error->message : "unknown error";
+      if (error) g_error_free(error);
+      g_free(debug);
+      if (failed_) break;
+      failed_ = true;
+      listener_.on_pipeline_error(party_, text);
+      if (finishing_) listener_.on_finished(party_);
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      if (finishing_ && !failed_) listener_.on_finished(party_);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace huijian::recorder
