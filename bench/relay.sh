@@ -77,8 +77,8 @@ for f in "$loadgen" "$huijiand"; do
   [ -x "$f" ] || { echo "relay.sh: $f is missing: run scripts/build (or scripts/test) first" >&2; exit 1; }
 done
 command -v janus >/dev/null || { echo "relay.sh: janus is not installed (scripts/install-deps installs it)" >&2; exit 1; }
-if [ "$record" = 1 ] && [[ " $servers " == *" huijiand "* ]] && ! "$huijiand" --help 2>&1 | grep -q -- "--record"; then
-  echo "relay.sh: --record: huijiand has no picture-only recorder yet (issue 4); run --record --servers janus" >&2
+if [[ " $servers " == *" huijiand "* ]] && ! "$huijiand" --help 2>&1 | grep -q -- "--record"; then
+  echo "relay.sh: $huijiand has no --record option: rebuild it" >&2
   exit 2
 fi
 
@@ -102,7 +102,8 @@ server_pid=""
 stop_server() {
   [ -n "$server_pid" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  # A recording server signs its archives on the way out: give it longer.
+  for _ in $(seq $([ "$record" = 1 ] && echo 600 || echo 100)); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
@@ -164,9 +165,15 @@ start_huijiand() {  # meetings
     echo "admin_token = \"\""
     echo "[media]"
     echo "addresses = [\"127.0.0.1\"]"
+    # With --record, the picture-only recorder writes under rec/ (weighed and deleted after the step).
+    echo "[recorder]"
+    echo "archive_dir = \"rec\""
     "$loadgen" devices --meetings "$1" --secret "$secret"
   } >"$step_dir/huijiand.toml"
-  (cd "$step_dir" && exec $pin_server "$huijiand" --config huijiand.toml --log-level warn) >"$step_dir/server.log" 2>&1 &
+  local recording=off
+  [ "$record" = 1 ] && recording=on
+  (cd "$step_dir" && exec $pin_server "$huijiand" --config huijiand.toml --record "$recording" --log-level warn) \
+    >"$step_dir/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 150); do
     grep -q "listening on" "$step_dir/server.log" 2>/dev/null && break

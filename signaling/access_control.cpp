@@ -159,7 +159,7 @@ AccountRecord AccessControl::create_account(const std::string& username, const s
   if (name.empty() || name.size() > 200 || has_control_chars(name))
     throw ProtocolError("bad_field", "field \"name\" must be 1 to 200 bytes of printable text");
   auto parsed_role = account_role_from_string(role.empty() ? "officer" : role);
-  if (!parsed_role) throw ProtocolError("bad_field", "field \"role\" must be \"officer\" or \"admin\"");
+  if (!parsed_role) throw ProtocolError("bad_field", "field \"role\" must be \"officer\", \"admin\" or \"archivist\"");
   if (utf8_length(password) < kMinPasswordChars || password.size() > kMaxPasswordBytes)
     throw ProtocolError("bad_field", fmt::format("field \"password\" must be {} to {} characters long",
                                                  kMinPasswordChars, kMaxPasswordBytes));

@@ -34,6 +34,8 @@ struct ArchiveRecord {
   std::string case_id;
   std::string lawyer_device;
   std::string detainee_device;
+  std::string lawyer_name;     // from the manifest's copy of the case record, empty when none
+  std::string detainee_name;
   std::string started_at;      // recording_started_at
   std::string ended_at;        // recording_ended_at
   bool ended_normally = true;
@@ -47,9 +49,10 @@ struct ArchiveRecord {
 struct ArchiveFilter {
   std::string from;           // started_at >= from (ISO-8601 prefix compare); empty = any
   std::string to;             // started_at < to; empty = any
-  std::string lawyer;         // lawyer device id or lawyer name (case record); empty = any
-  std::string detainee;       // detainee device id or detainee name; empty = any
-  std::string case_id;        // empty = any
+  std::string lawyer;         // lawyer device id (exact) or part of the lawyer's name (case record or
+                              // the manifest's copy); empty = any
+  std::string detainee;       // detainee device id (exact) or part of the detainee's name; empty = any
+  std::string case_id;        // part of the case id (index row or case record); empty = any
   std::size_t limit = 1000;
 };
 

@@ -84,12 +84,18 @@ const char* to_string(DeviceRole role) noexcept {
 }
 
 const char* to_string(AccountRole role) noexcept {
-  return role == AccountRole::Admin ? "admin" : "officer";
+  switch (role) {
+    case AccountRole::Admin: return "admin";
+    case AccountRole::Archivist: return "archivist";
+    case AccountRole::Officer: break;
+  }
+  return "officer";
 }
 
 std::optional<AccountRole> account_role_from_string(std::string_view text) noexcept {
   if (text == "officer") return AccountRole::Officer;
   if (text == "admin") return AccountRole::Admin;
+  if (text == "archivist") return AccountRole::Archivist;
   return std::nullopt;
 }
 
@@ -135,6 +141,14 @@ void parse_listen(std::string_view text, std::string& address, std::uint16_t& po
   port = static_cast<std::uint16_t>(value);
 }
 
+std::filesystem::path archive_dir_of(const Config& config) {
+  return config.recorder.archive_dir.empty() ? config.data_dir / "archive" : config.recorder.archive_dir;
+}
+
+std::filesystem::path documents_dir_of(const Config& config) {
+  return config.recorder.documents_dir.empty() ? config.data_dir / "documents" : config.recorder.documents_dir;
+}
+
 Config default_config(const std::filesystem::path& base_dir) {
   Config config;
   config.data_dir = resolve(base_dir, "huijian-data");
@@ -155,9 +169,10 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
     for (auto&& [key, value] : root) {
       auto k = key.str();
       if (k != "server" && k != "media" && k != "device" && k != "meeting" && k != "supervision" &&
-          k != "officer")
+          k != "officer" && k != "recorder")
         throw ConfigError(fmt::format(
-            "unknown key \"{}\"{}; allowed top-level keys are: server, media, supervision, device, meeting, officer",
+            "unknown key \"{}\"{}; allowed top-level keys are: server, media, supervision, recorder, device, meeting, "
+            "officer",
             k, where(value)));
     }
     if (const toml::node* server_node = root.get("server")) {
@@ -248,6 +263,24 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
         }
       }
     }
+    if (const toml::node* rec_node = root.get("recorder")) {
+      const toml::table* rec = rec_node->as_table();
+      if (!rec) throw ConfigError(fmt::format("[recorder] must be a table{}", where(*rec_node)));
+      check_keys(*rec, "recorder", {"archive_dir", "documents_dir", "segment_seconds", "no_video_ms"});
+      for (auto [key, target] : {std::pair{"archive_dir", &config.recorder.archive_dir},
+                                 std::pair{"documents_dir", &config.recorder.documents_dir}}) {
+        if (!rec->get(key)) continue;
+        auto dir = get_string(*rec, "recorder", key, true);
+        if (dir.empty())
+          throw ConfigError(fmt::format("recorder.{} must not be empty (leave it out for the default under "
+                                        "data_dir){}",
+                                        key, where(*rec->get(key))));
+        *target = resolve(base_dir, dir);
+      }
+      config.recorder.segment_seconds =
+          static_cast<int>(get_int(*rec, "recorder", "segment_seconds", 180, 10, 3600));
+      config.recorder.no_video_ms = static_cast<int>(get_int(*rec, "recorder", "no_video_ms", 1000, 200, 60000));
+    }
     std::set<std::string> device_ids;
     if (const toml::node* devices = root.get("device")) {
       const toml::array* arr = devices->as_array();
@@ -329,7 +362,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& bas
         auto role = get_string(*t, "officer", "role", false, "officer");
         auto parsed_role = account_role_from_string(role);
         if (!parsed_role)
-          throw ConfigError(fmt::format("officer.role \"{}\" of \"{}\" is not one of officer, admin{}", role,
+          throw ConfigError(fmt::format("officer.role \"{}\" of \"{}\" is not one of officer, admin, archivist{}", role,
                                         o.username, where(*t->get("role"))));
         o.role = *parsed_role;
         bool has_hash = t->get("password_hash") != nullptr, has_plain = t->get("password") != nullptr;

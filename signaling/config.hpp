@@ -18,11 +18,12 @@ namespace huijian::signaling {
 enum class DeviceRole { LawyerTerminal, DetaineeTerminal };
 const char* to_string(DeviceRole role) noexcept;
 
-// Accounts of people (not terminals): a supervising officer, or an
-// administrator, who may also do everything an officer may.
-enum class AccountRole { Officer, Admin };
+// Accounts of people (not terminals): a supervising officer; an
+// administrator, who may also do everything an officer may; an archivist, who
+// may only search and read the meeting archive (and log in and out).
+enum class AccountRole { Officer, Admin, Archivist };
 const char* to_string(AccountRole role) noexcept;
-// Parses "officer" | "admin".
+// Parses "officer" | "admin" | "archivist".
 std::optional<AccountRole> account_role_from_string(std::string_view text) noexcept;
 
 // Longest meeting an officer or the configuration may set.
@@ -59,6 +60,17 @@ struct SupervisionConfig {
   int session_minutes = 480;                // lifetime of a login token
 };
 
+// [recorder]: where the meeting archive and the case documents go, and how
+// footage is cut. An empty path means the default under data_dir, resolved at
+// use (archive_dir_of, documents_dir_of), because --data-dir may replace
+// data_dir after the file was read.
+struct RecorderSettings {
+  std::filesystem::path archive_dir;    // empty = <data_dir>/archive
+  std::filesystem::path documents_dir;  // empty = <data_dir>/documents
+  int segment_seconds = 180;            // a new Matroska segment this often, 10..3600
+  int no_video_ms = 1000;               // a party's picture absent this long is a gap, 200..60000
+};
+
 struct Config {
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 8443;
@@ -71,9 +83,15 @@ struct Config {
   std::vector<MeetingConfig> meetings;
   SupervisionConfig supervision;
   std::vector<OfficerConfig> officers;
+  RecorderSettings recorder;
 
   const DeviceConfig* find_device(std::string_view id) const noexcept;
 };
+
+// The archive folder: recorder.archive_dir, or <data_dir>/archive when empty.
+std::filesystem::path archive_dir_of(const Config& config);
+// The folder of uploaded letters: recorder.documents_dir, or <data_dir>/documents.
+std::filesystem::path documents_dir_of(const Config& config);
 
 // Defaults; relative paths are resolved against `base_dir`.
 Config default_config(const std::filesystem::path& base_dir);

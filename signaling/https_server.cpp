@@ -9,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -195,11 +196,28 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     read();
   }
 
+  // The header first: its method and target decide how big the body may be
+  // (a letter upload may be bigger than anything else).
   void read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    parser_->body_limit(kMaxRequestBodyBytes);
+    // Beast checks a Content-Length against the limit while it parses the
+    // header, so the largest limit of any request here, and the request's
+    // own limit in on_header.
+    body_limit_ = std::max(kMaxRequestBodyBytes, kMaxLetterBytes);
+    parser_->body_limit(body_limit_);
     beast::get_lowest_layer(stream_).expires_after(kRequestTimeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& header = parser_->get();
+    body_limit_ = HttpApi::body_limit(header.method(), std::string_view(header.target().data(), header.target().size()));
+    if (auto length = parser_->content_length(); length && *length > body_limit_)
+      return on_read(http::error::body_limit);
+    parser_->body_limit(body_limit_);  // a chunked body is counted against it as it comes
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
@@ -207,7 +225,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void on_read(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return shutdown();
     if (ec == http::error::body_limit) {
-      auto res = HttpApi::too_large(11);
+      auto res = HttpApi::too_large(11, body_limit_);
       return write(std::move(res), true);
     }
     if (ec) {
@@ -225,16 +243,26 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
         return;
       }
     }
-    auto res = api_.handle(req, peer_);
-    component_logger("http")->debug("{}: {} {} -> {}", peer_, std::string(req.method_string()),
-                                    std::string(req.target()), res.result_int());
-    bool close = res.need_eof();
-    write(std::move(res), close);
+    auto reply = api_.respond(req, peer_);
+    std::visit(
+        [&](auto& res) {
+          component_logger("http")->debug("{}: {} {} -> {}", peer_, std::string(req.method_string()),
+                                          std::string(req.target()), res.result_int());
+          bool close = res.need_eof();
+          write(std::move(res), close);
+        },
+        reply);
   }
 
-  void write(HttpResponse&& res, bool close) {
-    auto shared = std::make_shared<HttpResponse>(std::move(res));
+  // A string body or a file body (sent from disk in pieces).
+  template <typename Response>
+  void write(Response&& res, bool close) {
+    auto shared = std::make_shared<std::decay_t<Response>>(std::move(res));
     if (close) shared->keep_alive(false);
+    // A big file (an archive segment) gets longer than the request timeout:
+    // 30 s plus a second per 512 KiB, i.e. a client slower than ~4 Mbit/s is cut off.
+    auto bytes = shared->payload_size().value_or(0);
+    beast::get_lowest_layer(stream_).expires_after(kRequestTimeout + std::chrono::seconds(bytes / (512 * 1024)));
     http::async_write(stream_, *shared,
                       [self = shared_from_this(), shared, close](beast::error_code ec, std::size_t) {
                         if (ec) return;
@@ -255,6 +283,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   std::string peer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::size_t body_limit_ = kMaxRequestBodyBytes;
 };
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <spdlog/spdlog.h>
 
 #include "media/certificate.hpp"
+#include "recorder/composite_exporter.hpp"
+#include "signaling/archive_index.hpp"
 #include "signaling/access_control.hpp"
 #include "signaling/asio_timer_service.hpp"
 #include "signaling/audit_trail.hpp"
@@ -28,9 +30,12 @@
 #include "signaling/errors.hpp"
 #include "signaling/http_api.hpp"
 #include "signaling/https_server.hpp"
+#include "signaling/meeting_recorder.hpp"
+#include "recorder/recorder.hpp"
 #include "signaling/relay_media_port.hpp"
 #include "signaling/signaling_hub.hpp"
 #include "signaling/sqlite_meeting_repository.hpp"
+#include "signaling/sqlite_archive_repository.hpp"
 #include "signaling/tls_identity.hpp"
 
 #ifndef HUIJIAN_WEB_ROOT
@@ -49,6 +54,11 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "override server.data_dir");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string record = "on";
+  app.add_option("--record", record,
+                 "on (the default): every connected meeting's pictures are archived; off: nothing is recorded, "
+                 "for benchmarks of the relay alone, never in service")
+      ->check(CLI::IsMember({"on", "off"}));
   bool hash_password = false;
   app.add_flag("--hash-password", hash_password,
                "read a password from stdin and print its password_hash for an [[officer]] table, then exit");
@@ -94,6 +104,12 @@ int main(int argc, char** argv) {
     hs::SqliteMeetingRepository store(config.data_dir / "huijian.sqlite3");
     log->info("store {} (schema version {})", (config.data_dir / "huijian.sqlite3").string(), store.schema_version());
     hs::SqliteSupervisionRepository supervision(store);
+    hs::SqliteArchiveRepository archives(store);
+    try {
+      hs::reindex_archives(archives, hs::archive_dir_of(config));
+    } catch (const std::exception& e) {  // the meetings go on; the archive index stays as it was
+      log->error("indexing the archive {}: {}", hs::archive_dir_of(config).string(), e.what());
+    }
     const auto clock = hs::system_wall_clock();
     hs::AuditTrail audit(supervision, clock);
     hs::AccessControl access(supervision, audit, clock, std::chrono::minutes(config.supervision.session_minutes));
@@ -114,12 +130,42 @@ int main(int argc, char** argv) {
     huijian::media::Relay relay(config.media, dtls_certificate);
     hs::RelayMediaPort media(relay);
 
+    // The recorder: its events come back to the control plane's thread.
+    hs::SignalingHub* hub_ptr = nullptr;
+    hs::MeetingRecorder recording(
+        config, relay, store, supervision, archives, [&io](std::function<void()> f) { net::post(io, std::move(f)); },
+        [&hub_ptr](const std::string& meeting) {
+          if (hub_ptr) hub_ptr->recording_changed(meeting);
+        });
+    std::unique_ptr<huijian::recorder::Recorder> recorder;
+    if (record == "on") {
+      huijian::recorder::RecorderSettings settings;
+      settings.recording.archive_dir = hs::archive_dir_of(config);
+      settings.recording.segment_length = std::chrono::seconds(config.recorder.segment_seconds);
+      settings.recording.no_video = std::chrono::milliseconds(config.recorder.no_video_ms);
+      settings.keys_dir = config.data_dir / "keys";
+      recorder = std::make_unique<huijian::recorder::Recorder>(settings, recording.events());
+      recording.set_recorder(recorder.get());
+      log->info("archive {} (signing key {})", settings.recording.archive_dir.string(), recorder->signing_key_id());
+    } else {
+      log->warn("--record off: meetings are NOT archived (benchmarks only)");
+    }
+
     hs::SignalingHub hub(
         config, hs::HubServices{store, supervision, access, audit, timers}, &media,
         [&io](std::function<void()> f) { net::post(io, std::move(f)); }, clock);
+    hub_ptr = &hub;
+    if (recorder) hub.set_recording(&recording);
     hub.load_meetings();
+    recording.recover();  // after load_meetings, which ended what the stopped server left running
     hs::HttpApi api(config.web_root, config.admin_token, hub, hs::HttpServices{store, supervision, access, audit});
     api.set_relay_counters([&relay] { return relay.counters(); });
+    api.set_recorder_inputs([&recorder] { return recorder ? recorder->inputs() : nlohmann::json(nullptr); });
+    api.set_archives({archives, hs::archive_dir_of(config), hs::documents_dir_of(config), config.data_dir,
+                      [](const std::filesystem::path& folder, const std::filesystem::path& out_mp4) {
+                        auto r = huijian::recorder::export_composite(folder, out_mp4);
+                        return hs::CompositeExports::Outcome{r.media_ms, r.seconds};
+                      }});
     hs::HttpsServer server(io, tls, {config.listen_address, config.listen_port, config.max_message_bytes}, api, hub);
     server.start();
 

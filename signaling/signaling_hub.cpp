@@ -541,6 +541,7 @@ void SignalingHub::change_state(const MeetingRecord& meeting, MeetingState to, c
     if (to == MeetingState::Ended) send(*c, ended);
   }
   if (to == MeetingState::Connected) {
+    if (recording_) recording_->meeting_connected(updated);
     link_if_possible(updated);
     start_call_time(updated, at_time);
   }
@@ -553,6 +554,8 @@ void SignalingHub::end_internal(const MeetingRecord& meeting, const std::string&
   sm.end();
   timekeeper_.stop(meeting.id);
   change_state(meeting, MeetingState::Ended, actor, reason, coded, coded_text);
+  if (recording_ && meeting.state == MeetingState::Connected)
+    recording_->meeting_ended(meeting, coded ? std::string(coded->code) : reason, public_actor(actor));
   if (media_) {
     for (const std::string* device : {&meeting.lawyer_device, &meeting.detainee_device}) {
       Connection* c = connection_of(*device);
@@ -583,6 +586,7 @@ void SignalingHub::link_if_possible(const MeetingRecord& meeting) {
   try {
     media_->link(meeting.lawyer_device, meeting.detainee_device);
     component_logger("hub")->info("meeting {}: media linked", meeting.id);
+    if (recording_) recording_->media_linked(meeting);
   } catch (const std::exception& e) {
     component_logger("hub")->error("meeting {}: linking media failed: {}", meeting.id, e.what());
   }
@@ -802,6 +806,18 @@ void SignalingHub::on_officer_hello(ConnectionId id, Connection& c, const Office
   auto session = access_.session_for_token(m.token);
   if (!session)
     throw ProtocolError("bad_token", "the token is unknown, expired or logged out; log in again with POST /api/login");
+  if (session->role == AccountRole::Archivist) {
+    // An archivist may only use the archive: no console, no officer action.
+    Actor who = actor_of(c);
+    who.id = session->username;
+    who.kind = to_string(session->role);
+    const std::string why = fmt::format(
+        "{} is an archivist: the console is for supervising officers and administrators; use the archive", who.id);
+    audit_.record(who, "officer_hello", "", "refused:not_officer", why);
+    send_error(c, "not_officer", why, "officer_hello");
+    c.sink->close(kClosePolicy, "not an officer");
+    return;
+  }
   c.officer = *session;
   // Close the console when the session runs out, even if it sends nothing.
   c.session_timer = timers_.start_at(session->expires_at, [this, id] { check_session(id); });
@@ -1015,7 +1031,11 @@ json SignalingHub::meetings_overview() {
            {"connected_at", nullptr},
            {"ends_at", nullptr},
            {"remaining_seconds", nullptr},
-           {"officer_speaking", nullptr}};
+           {"officer_speaking", nullptr},
+           {"recording", nullptr}};
+    if (recording_) {
+      if (auto state = recording_->state(m.id)) j["recording"] = *state;
+    }
     if (m.state == MeetingState::Connected && !m.connected_at.empty()) j["connected_at"] = m.connected_at;
     if (auto ends = timekeeper_.end_of(m.id)) {
       j["ends_at"] = format_utc_ms(*ends);
@@ -1027,6 +1047,8 @@ json SignalingHub::meetings_overview() {
   }
   return json{{"type", "meetings"}, {"now", format_utc_ms(now_time)}, {"meetings", std::move(list)}};
 }
+
+void SignalingHub::recording_changed(const std::string&) { push_meetings(); }
 
 void SignalingHub::send_meetings(Connection& c) { send(c, meetings_overview()); }
 

@@ -23,6 +23,7 @@
 #include "signaling/config.hpp"
 #include "signaling/connection_sink.hpp"
 #include "signaling/media_port.hpp"
+#include "signaling/recording_port.hpp"
 #include "signaling/meeting_repository.hpp"
 #include "signaling/meeting_timekeeper.hpp"
 #include "signaling/supervision_repository.hpp"
@@ -80,6 +81,12 @@ class SignalingHub final : private MeetingTimekeeperListener {
 
   // Ends every running meeting (detainee_ready or connected) with `reason`.
   void shutdown(const std::string& reason);
+
+  // The recorder's side (null = meetings are not recorded).
+  void set_recording(RecordingPort* recording) noexcept { recording_ = recording; }
+  // A meeting's recording state changed (a write fault, or writing again):
+  // the officers' view is refreshed.
+  void recording_changed(const std::string& meeting_id);
 
   std::size_t connection_count() const noexcept { return connections_.size(); }
   // The end time the hub keeps for a connected meeting.
@@ -167,6 +174,7 @@ class SignalingHub final : private MeetingTimekeeperListener {
   AuditTrail& audit_;
   TimerService& timers_;
   MediaPort* media_;
+  RecordingPort* recording_ = nullptr;
   PostFn post_;
   WallClock clock_;
   MeetingTimekeeper timekeeper_;

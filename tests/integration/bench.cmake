@@ -6,3 +6,8 @@
 add_test(NAME bench.relay_smoke COMMAND ${PROJECT_SOURCE_DIR}/bench/relay.sh --quick)
 set_tests_properties(bench.relay_smoke PROPERTIES ENVIRONMENT "HUIJIAN_BUILD_DIR=${PROJECT_BINARY_DIR}"
                      TIMEOUT 300 RESOURCE_LOCK media)
+# bench/export.sh --quick: records a 10 s meeting and exports its composite;
+# fails when the export does not play, is narrower than 1920 or holds audio.
+add_test(NAME bench.export_smoke COMMAND ${PROJECT_SOURCE_DIR}/bench/export.sh --quick)
+set_tests_properties(bench.export_smoke PROPERTIES ENVIRONMENT "HUIJIAN_BUILD_DIR=${PROJECT_BINARY_DIR}"
+                     TIMEOUT 400 RESOURCE_LOCK media LABELS bench)

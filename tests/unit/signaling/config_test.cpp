@@ -209,3 +209,61 @@ TEST_CASE("Config: bad supervision and officer values are refused with the key n
   // The error never repeats a password.
   CHECK(error_of("[[officer]]\nusername = \"w\"\npassword = \"secret!\"\n").find("secret!") == std::string::npos);
 }
+
+TEST_CASE("Config: [recorder] is read; its folders default to data_dir and follow a later data_dir") {
+  auto d = parse_config("[server]\ndata_dir = \"data\"\n", "/srv", "test.toml");
+  CHECK(d.recorder.archive_dir.empty());
+  CHECK(d.recorder.documents_dir.empty());
+  CHECK(d.recorder.segment_seconds == 180);
+  CHECK(d.recorder.no_video_ms == 1000);
+  CHECK(archive_dir_of(d) == std::filesystem::path("/srv/data/archive"));
+  CHECK(documents_dir_of(d) == std::filesystem::path("/srv/data/documents"));
+  d.data_dir = "/var/lib/huijian";  // what --data-dir does after the file was read
+  CHECK(archive_dir_of(d) == std::filesystem::path("/var/lib/huijian/archive"));
+  CHECK(documents_dir_of(d) == std::filesystem::path("/var/lib/huijian/documents"));
+
+  auto c = parse_config(R"(
+[recorder]
+archive_dir = "../archive"
+documents_dir = "/mnt/docs"
+segment_seconds = 60
+no_video_ms = 500
+)",
+                        "/etc/huijian", "test.toml");
+  CHECK(c.recorder.archive_dir == std::filesystem::path("/etc/archive"));
+  CHECK(archive_dir_of(c) == std::filesystem::path("/etc/archive"));
+  CHECK(documents_dir_of(c) == std::filesystem::path("/mnt/docs"));
+  CHECK(c.recorder.segment_seconds == 60);
+  CHECK(c.recorder.no_video_ms == 500);
+}
+
+TEST_CASE("Config: bad [recorder] values and unknown keys are refused with the key named") {
+  CHECK(error_of("[recorder]\nsegment_seconds = 9\n").find("recorder.segment_seconds = 9 is out of range; it must be "
+                                                           "between 10 and 3600 (line 2)") != std::string::npos);
+  CHECK(error_of("[recorder]\nsegment_seconds = 3601\n").find("recorder.segment_seconds = 3601 is out of range") !=
+        std::string::npos);
+  CHECK(error_of("[recorder]\nno_video_ms = 199\n").find("recorder.no_video_ms = 199 is out of range") !=
+        std::string::npos);
+  CHECK(error_of("[recorder]\nno_video_ms = 60001\n").find("between 200 and 60000") != std::string::npos);
+  CHECK(error_of("[recorder]\nsegment_seconds = \"60\"\n").find("recorder.segment_seconds must be an integer") !=
+        std::string::npos);
+  CHECK(error_of("[recorder]\narchive_dir = \"\"\n").find("recorder.archive_dir must not be empty") !=
+        std::string::npos);
+  CHECK(error_of("[recorder]\ndocuments_dir = 5\n").find("recorder.documents_dir must be a string") !=
+        std::string::npos);
+  CHECK(error_of("[recorder]\narchive = \"x\"\n") ==
+        "test.toml: unknown key \"archive\" in [recorder] (line 2); allowed keys are: archive_dir, documents_dir, "
+        "segment_seconds, no_video_ms");
+  CHECK(error_of("recorder = 5\n").find("[recorder] must be a table") != std::string::npos);
+}
+
+TEST_CASE("Config: an [[officer]] may be an archivist") {
+  auto c = parse_config("[[officer]]\nusername = \"dang\"\nrole = \"archivist\"\npassword = \"archivist-pass-1\"\n",
+                        "/srv", "test.toml");
+  REQUIRE(c.officers.size() == 1);
+  CHECK(c.officers[0].role == AccountRole::Archivist);
+  CHECK(std::string(to_string(AccountRole::Archivist)) == "archivist");
+  CHECK(account_role_from_string("archivist") == std::optional<AccountRole>(AccountRole::Archivist));
+  CHECK(error_of("[[officer]]\nusername = \"w\"\nrole = \"archive\"\npassword = \"long-enough-1\"\n")
+            .find("is not one of officer, admin, archivist") != std::string::npos);
+}
