@@ -28,7 +28,7 @@ def main():
     procs = []
     try:
         srv.start()
-        source = ["--source", f"file:{archive_recording.archive_clip()}"]
+        source = ["--source", f"file:{archive_recording.archive_clip(max(40, seconds + 10))}"]
         harness.start_meeting(srv, source, source, seconds, procs)
         for p in procs:
             p.wait(timeout=seconds + 120)
@@ -39,7 +39,9 @@ def main():
         srv.stop()
 
     folder = archive_recording.folder(srv)
-    length = max(s["start_ms"] + s["duration_ms"] for s in manifest["segments"]) / 1000
+    footage = max(s["start_ms"] + s["duration_ms"] for s in manifest["segments"]) / 1000
+    length = (archive_recording.officer.parse_iso(manifest["recording_ended_at"]) -
+              archive_recording.officer.parse_iso(manifest["recording_started_at"]))
     decode_s = 0.0
     for s in manifest["segments"]:
         t, r = timed(["gst-launch-1.0", "-q", "filesrc", f"location={os.path.join(folder, s['file'])}", "!",
@@ -58,7 +60,8 @@ def main():
                          "avdec_h264", "!", "fakesink"], capture_output=True, text=True, timeout=600)
     played = r2.returncode == 0
 
-    print(f"meeting: {length:.1f} s of 1080p30 footage per party, {len(manifest['segments'])} segments")
+    print(f"meeting: {length:.1f} s recorded, footage to {footage:.1f} s, 1080p30, "
+          f"{len(manifest['segments'])} segments")
     print(f"{'case':28} {'wall s':>8} {'ratio to meeting':>17}")
     print(f"{'decode both parties only':28} {decode_s:8.1f} {decode_s / length:17.2f}")
     print(f"{'huijian-archive export':28} {export_s:8.1f} {export_s / length:17.2f}")

@@ -39,15 +39,16 @@ import wire  # noqa: E402
 ARCHIVE_TOOL = os.path.join(harness.BUILD, "recorder", "huijian-archive")
 
 
-def archive_clip():
+def archive_clip(seconds=40):
     """The 1080p30 test clip with a keyframe every half second. A terminal
     sending a file cannot answer the recorder's keyframe request, so footage
     starts at the clip's next keyframe: at most 0.5 s after connected here
     (a live encoder answers at once)."""
-    path = os.path.join(harness.BUILD, "clips", "archive-1080p30-k15.mkv")
+    name = "archive-1080p30-k15.mkv" if seconds == 40 else f"archive-1080p30-k15-{seconds}s.mkv"
+    path = os.path.join(harness.BUILD, "clips", name)
     if not os.path.exists(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        subprocess.run([os.path.join(harness.SOURCE, "scripts", "make-test-clip"), path, "40", "huijian", "15"],
+        subprocess.run([os.path.join(harness.SOURCE, "scripts", "make-test-clip"), path, str(seconds), "huijian", "15"],
                        check=True, timeout=600)
     return path
 
