@@ -130,6 +130,9 @@ MeetingRecording::MeetingRecording(const RecordingSettings& settings, RecordingS
       folder_(settings.archive_dir / start_.meeting_id),
       origin_(Steady::now()),
       origin_wall_(std::chrono::system_clock::now()) {
+  const std::string& id = start_.meeting_id;
+  if (id.empty() || id.front() == '.' || id.find('/') != std::string::npos)
+    throw std::runtime_error("meeting id \"" + id + "\" cannot name an archive folder");
   std::error_code ec;
   fs::create_directories(settings_.archive_dir, ec);
   if (fs::exists(folder_ / std::string(kManifestFile), ec))
@@ -241,6 +244,7 @@ void MeetingRecording::take_packets(PartyState& p, Steady::time_point now) {
     p.last_arrival_ms = at_ms;
     if (p.pipeline && p.fault.empty()) p.pipeline->push(slot);
   });
+  if (p.pipeline && p.fault.empty()) p.pipeline->flush();
   if (resumed) ask_keyframe(p, now);
 }
 

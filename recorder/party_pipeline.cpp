@@ -52,6 +52,9 @@ PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, u
     GstPad* jitter_src = gst_element_get_static_pad(jitter, "src");
     gst_pad_add_probe(jitter_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &PartyPipeline::on_lost_event, this, nullptr);
     gst_object_unref(jitter_src);
+    GstPad* parse_src = gst_element_get_static_pad(parse, "src");
+    gst_pad_add_probe(parse_src, GST_PAD_PROBE_TYPE_BUFFER, &PartyPipeline::on_parsed_frame, this, nullptr);
+    gst_object_unref(parse_src);
     GstPad* source_src = gst_element_get_static_pad(source_, "src");
     gst_pad_add_probe(source_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &PartyPipeline::on_upstream_event, this, nullptr);
     gst_object_unref(source_src);
@@ -80,6 +83,10 @@ PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, u
 PartyPipeline::~PartyPipeline() { stop(); }
 
 void PartyPipeline::stop() noexcept {
+  if (pending_) {
+    gst_buffer_list_unref(pending_);
+    pending_ = nullptr;
+  }
   if (bus_watch_) {
     g_source_destroy(bus_watch_);
     g_source_unref(bus_watch_);
@@ -98,6 +105,7 @@ void PartyPipeline::push(const VideoPacketQueue::Slot& packet) {
   if (packet.arrival_ns < origin_ns_) return;
   const int payload_type = packet.bytes[1] & 0x7f;
   if (payload_type != payload_type_) {
+    flush();  // the packets before belong to the old caps
     payload_type_ = payload_type;
     GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate", G_TYPE_INT,
                                         90000, "encoding-name", G_TYPE_STRING, "H264", "payload", G_TYPE_INT,
@@ -109,11 +117,24 @@ void PartyPipeline::push(const VideoPacketQueue::Slot& packet) {
   const GstClockTime at = static_cast<GstClockTime>(packet.arrival_ns - origin_ns_);
   GST_BUFFER_PTS(buffer) = at;
   GST_BUFFER_DTS(buffer) = at;
-  gst_app_src_push_buffer(GST_APP_SRC(source_), buffer);  // takes the buffer
+  if (!pending_) pending_ = gst_buffer_list_new();
+  gst_buffer_list_add(pending_, buffer);  // takes the buffer
+}
+
+void PartyPipeline::flush() {
+  if (!pending_) return;
+  GstBufferList* list = pending_;
+  pending_ = nullptr;
+  if (!source_ || finishing_ || failed_) {
+    gst_buffer_list_unref(list);
+    return;
+  }
+  gst_app_src_push_buffer_list(GST_APP_SRC(source_), list);  // takes the list
 }
 
 void PartyPipeline::finish() {
   if (finishing_) return;
+  flush();
   finishing_ = true;
   // Nothing was ever pushed: no segment is open and there is nothing to close.
   if (failed_ || !source_ || payload_type_ < 0) {
@@ -142,6 +163,29 @@ GstPadProbeReturn PartyPipeline::on_lost_event(GstPad*, GstPadProbeInfo* info, g
   if (!GST_CLOCK_TIME_IS_VALID(timestamp)) return GST_PAD_PROBE_OK;
   std::lock_guard lock(self->notes_mutex_);
   self->notes_.lost_ms.emplace_back(to_ms(timestamp), to_ms(timestamp + (GST_CLOCK_TIME_IS_VALID(duration) ? duration : 0)));
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn PartyPipeline::on_parsed_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<PartyPipeline*>(data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  const GstClockTime t = GST_BUFFER_DTS_IS_VALID(buffer) ? GST_BUFFER_DTS(buffer) : GST_BUFFER_PTS(buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(t)) return GST_PAD_PROBE_OK;
+  const bool keyframe = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (GST_CLOCK_TIME_IS_VALID(self->last_frame_time_) && t < self->last_frame_time_) {
+    if (!self->waiting_for_keyframe_) self->dropped_from_ = self->last_frame_time_;
+    self->waiting_for_keyframe_ = true;
+    std::lock_guard lock(self->notes_mutex_);
+    self->notes_.keyframe_wanted = true;
+    return GST_PAD_PROBE_DROP;
+  }
+  if (self->waiting_for_keyframe_) {
+    if (!keyframe) return GST_PAD_PROBE_DROP;
+    self->waiting_for_keyframe_ = false;
+    std::lock_guard lock(self->notes_mutex_);
+    self->notes_.lost_ms.emplace_back(to_ms(self->dropped_from_), to_ms(t));
+  }
+  self->last_frame_time_ = t;
   return GST_PAD_PROBE_OK;
 }
 

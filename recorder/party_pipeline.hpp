@@ -52,8 +52,11 @@ class PartyPipeline {
   PartyPipeline(const PartyPipeline&) = delete;
   PartyPipeline& operator=(const PartyPipeline&) = delete;
 
-  // One packet from the party's queue. Packets before origin_ns are dropped.
+  // One packet from the party's queue, held until flush(). Packets before origin_ns are dropped.
   void push(const VideoPacketQueue::Slot& packet);
+  // Hands what push() collected to the pipeline in one buffer list: one
+  // wake-up of its streaming thread per drain, not one per packet.
+  void flush();
   // Ends the stream: the last segment is closed, then on_finished().
   void finish();
   Notes take_notes();
@@ -65,6 +68,7 @@ class PartyPipeline {
   static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
   static GstPadProbeReturn on_lost_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn on_upstream_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn on_parsed_frame(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   void handle_message(GstMessage* message);
   void stop() noexcept;
 
@@ -75,11 +79,18 @@ class PartyPipeline {
   GstElement* source_ = nullptr;    // borrowed from the pipeline
   GSource* bus_watch_ = nullptr;
   int payload_type_ = -1;
+  GstBufferList* pending_ = nullptr;  // owned; what push() collected since the last flush()
   bool finishing_ = false;
   bool failed_ = false;
   unsigned next_index_;
   std::mutex notes_mutex_;
   Notes notes_;
+  // On the parser's streaming thread only: the muxer needs frame times that
+  // never go back. A sender that resumes after a freeze may send older ones;
+  // those frames are dropped up to the next keyframe (and noted as lost).
+  GstClockTime last_frame_time_ = GST_CLOCK_TIME_NONE;
+  bool waiting_for_keyframe_ = false;
+  GstClockTime dropped_from_ = GST_CLOCK_TIME_NONE;
 };
 
 }  // namespace huijian::recorder

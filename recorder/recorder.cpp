@@ -14,7 +14,7 @@ namespace huijian::recorder {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr guint kTickMs = 5;
+constexpr guint kTickMs = 10;
 }
 
 struct Recorder::Impl final : MeetingRecording::Listener {

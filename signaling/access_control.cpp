@@ -155,7 +155,7 @@ std::optional<std::string> AccessControl::logout(std::string_view token) {
 AccountRecord AccessControl::create_account(const std::string& username, const std::string& name,
                                             const std::string& role, const std::string& password) {
   if (!is_valid_id(username))
-    throw ProtocolError("bad_field", "field \"username\" must be 1 to 64 letters, digits, '.', '_' or '-'");
+    throw ProtocolError("bad_field", "field \"username\" must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
   if (name.empty() || name.size() > 200 || has_control_chars(name))
     throw ProtocolError("bad_field", "field \"name\" must be 1 to 200 bytes of printable text");
   auto parsed_role = account_role_from_string(role.empty() ? "officer" : role);

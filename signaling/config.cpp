@@ -73,7 +73,7 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 void check_id(std::string_view what, const std::string& id, const toml::node& at) {
   if (!is_valid_id(id))
     throw ConfigError(fmt::format(
-        "{} \"{}\" is not a valid id: use 1 to 64 letters, digits, '.', '_' or '-'{}", what, id,
+        "{} \"{}\" is not a valid id: use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'{}", what, id,
         where(at)));
 }
 
@@ -106,7 +106,8 @@ const DeviceConfig* Config::find_device(std::string_view id) const noexcept {
 }
 
 bool is_valid_id(std::string_view id) noexcept {
-  if (id.empty() || id.size() > 64) return false;
+  // Not starting with '.': an id names folders (the meeting's archive), and "." or ".." must never be one.
+  if (id.empty() || id.size() > 64 || id.front() == '.') return false;
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';

@@ -611,7 +611,7 @@ void SignalingHub::deliver_peer_state(ConnectionId id, media::PeerState state, c
 
 MeetingRecord SignalingHub::create_meeting(const MeetingConfig& m, const std::string& actor) {
   if (!is_valid_id(m.id))
-    throw ProtocolError("bad_field", "field \"id\" must be 1 to 64 letters, digits, '.', '_' or '-'");
+    throw ProtocolError("bad_field", "field \"id\" must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
   const DeviceConfig* lawyer = config_.find_device(m.lawyer_device);
   if (!lawyer || lawyer->role != DeviceRole::LawyerTerminal)
     throw ProtocolError("bad_field", fmt::format("field \"lawyer_device\": \"{}\" is not a lawyer-terminal device",

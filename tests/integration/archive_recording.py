@@ -16,6 +16,10 @@ and GStreamer's own gst-discoverer-1.0 to read the archive.
                                   says the recording ended abnormally, its
                                   segments decode to the end, and at most 2 s
                                   before the kill are missing.
+  archive_recording.py gap        the detainee terminal frozen (SIGSTOP) for
+                                  3 s mid-meeting: its missing picture is a
+                                  no_video gap of about 3 s in the manifest,
+                                  and verify reports it.
   archive_recording.py disk_full  the archive on a 12 MiB tmpfs (private
                                   mount namespace): the meeting runs on, the
                                   officers' view shows the recording fault,
@@ -322,6 +326,55 @@ def scenario_crash():
     harness.finish(failures, srv)
 
 
+def scenario_gap():
+    srv = harness.Server()
+    procs = []
+    failures = []
+    try:
+        srv.start()
+        source = ["--source", f"file:{archive_clip()}"]
+        harness.start_meeting(srv, source, source, 16, procs)
+        wait_state(srv, "connected")
+        time.sleep(5)
+        detainee = procs[0]
+        frozen_at = time.time()
+        os.kill(detainee.pid, signal.SIGSTOP)
+        time.sleep(3)
+        os.kill(detainee.pid, signal.SIGCONT)
+        thawed_at = time.time()
+        for p in procs:
+            p.wait(timeout=60)
+        manifest = wait_manifest(srv, 30)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGCONT)
+            harness.stop_process(p, "terminal")
+        srv.stop()
+
+    origin = officer.parse_iso(manifest["recording_started_at"])
+    harness.log(f"detainee frozen {frozen_at - origin:.2f} s .. {thawed_at - origin:.2f} s after the origin")
+    harness.log("manifest gaps:", json.dumps(manifest["gaps"]))
+    gaps = [g for g in manifest["gaps"] if g["party"] == "detainee" and g["reason"] == "no_video"]
+    if len(gaps) != 1:
+        failures.append(f"expected one no_video gap of the detainee, got {manifest['gaps']}")
+    else:
+        g = gaps[0]
+        start, end = g["from_ms"] / 1000, g["to_ms"] / 1000
+        if abs(start - (frozen_at - origin)) > 0.5 or abs(end - (thawed_at - origin)) > 1.0:
+            failures.append(f"the gap {start:.2f} .. {end:.2f} s does not match the freeze "
+                            f"{frozen_at - origin:.2f} .. {thawed_at - origin:.2f} s")
+    if [g for g in manifest["gaps"] if g["party"] == "lawyer" and g["reason"] == "no_video"]:
+        failures.append("the lawyer, who was never frozen, has a no_video gap")
+    code, out = verify(srv)
+    harness.log("verify:", out.strip().replace("\n", " | ")[:600])
+    if code != 0:
+        failures.append(f"huijian-archive verify exited {code}:\n{out}")
+    if "gap: detainee" not in out:
+        failures.append("verify does not report the detainee's gap")
+    harness.finish(failures, srv)
+
+
 def scenario_disk_full():
     srv = officer.server()
     procs, clients = [], []
@@ -384,4 +437,5 @@ def scenario_disk_full():
 
 
 if __name__ == "__main__":
-    {"meeting": scenario_meeting, "crash": scenario_crash, "disk_full": scenario_disk_full}[sys.argv[1]]()
+    {"meeting": scenario_meeting, "crash": scenario_crash, "gap": scenario_gap,
+     "disk_full": scenario_disk_full}[sys.argv[1]]()

@@ -111,6 +111,9 @@ TEST_CASE("Config: bad values are refused with a message naming the key") {
         std::string::npos);
   CHECK(error_of("[[device]]\nid = \"a b\"\nrole = \"lawyer-terminal\"\nsecret = \"12345678\"\n")
             .find("device id \"a b\" is not a valid id") != std::string::npos);
+  // An id names a folder (a meeting's archive): "..", "." and hidden names are refused.
+  CHECK(error_of("[[device]]\nid = \"..\"\nrole = \"lawyer-terminal\"\nsecret = \"12345678\"\n")
+            .find("not starting with '.'") != std::string::npos);
   CHECK(error_of("[[device]]\nid = \"a\"\nrole = \"lawyer-terminal\"\nsecret = \"short\"\n")
             .find("must be 8 to 256 characters long") != std::string::npos);
   CHECK(error_of("[server]\nadmin_token = \"abc\"\n").find("server.admin_token is too short") != std::string::npos);
