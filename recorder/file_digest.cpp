@@ -1,5 +1,7 @@
 #include "recorder/file_digest.hpp"
 
+#include "common/hex.hpp"
+
 #include "media/openssl_errors.hpp"
 
 #include <openssl/evp.h>
@@ -28,16 +30,7 @@ struct FileClose {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileClose>;
 
-std::string to_hex(const unsigned char* data, std::size_t length) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (std::size_t i = 0; i < length; ++i) {
-    hex.push_back(kDigits[data[i] >> 4]);
-    hex.push_back(kDigits[data[i] & 0x0f]);
-  }
-  return hex;
-}
+using common::to_hex;
 
 MdCtxPtr new_sha256() {
   MdCtxPtr ctx(EVP_MD_CTX_new());

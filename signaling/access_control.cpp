@@ -1,5 +1,7 @@
 #include "signaling/access_control.hpp"
 
+#include "common/hex.hpp"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -15,22 +17,13 @@
 namespace huijian::signaling {
 namespace {
 
-std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(digits[data[i] >> 4]);
-    out.push_back(digits[data[i] & 0x0f]);
-  }
-  return out;
-}
+using common::to_hex;
 
 std::string new_token() {
   std::array<unsigned char, 32> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
     throw std::runtime_error("OpenSSL RAND_bytes failed: cannot make a session token");
-  return hex(bytes.data(), bytes.size());
+  return to_hex(bytes.data(), bytes.size());
 }
 
 bool has_control_chars(std::string_view s) {
@@ -55,7 +48,7 @@ std::string AccessControl::session_id_of(std::string_view token) {
   unsigned int size = 0;
   if (EVP_Digest(token.data(), token.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 || size != 32)
     throw std::runtime_error("OpenSSL SHA-256 failed");
-  return hex(digest.data(), digest.size());
+  return to_hex(digest.data(), digest.size());
 }
 
 void AccessControl::load_accounts(const std::vector<OfficerConfig>& officers) {

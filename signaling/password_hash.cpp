@@ -1,5 +1,7 @@
 #include "signaling/password_hash.hpp"
 
+#include "common/hex.hpp"
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -16,16 +18,7 @@ constexpr std::string_view kScheme = "pbkdf2-sha256";
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kKeyBytes = 32;
 
-std::string to_hex(const unsigned char* data, std::size_t size) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(digits[data[i] >> 4]);
-    out.push_back(digits[data[i] & 0x0f]);
-  }
-  return out;
-}
+using common::to_hex;
 
 std::optional<std::vector<unsigned char>> from_hex(std::string_view hex, std::size_t bytes) {
   if (hex.size() != bytes * 2) return std::nullopt;

@@ -411,6 +411,13 @@ function updateTile(tile, m) {
   q(el, '[data-party="lawyer"] .who').textContent = m.lawyer?.name || m.lawyer?.device || '';
   q(el, '[data-party="detainee"] .who').textContent = m.detainee?.name || m.detainee?.device || '';
   q(el, '.case').textContent = m.case_id || '—';
+  // The picture-only recorder's state: "recording", "fault: <what>", or null (not recorded).
+  const recording = q(el, '.recording');
+  const fault = typeof m.recording === 'string' && m.recording.startsWith('fault');
+  recording.textContent = fault ? `录像故障 · Recording fault: ${m.recording.slice(6).trim()}`
+    : m.recording === 'recording' ? '录像中（仅画面）· Recording (picture only)' : '—';
+  recording.className = fault ? 'recording fault' : 'recording';
+  el.dataset.recordingFault = fault ? '1' : '0';
   const connected = isoMs(m.connected_at);
   tile.connectedLocal = connected !== null ? connected - serverOffset : null;
   const ends = isoMs(m.ends_at);

@@ -107,6 +107,15 @@ def decodes_to_end(path):
     return r.returncode == 0, r.stdout + r.stderr
 
 
+def start_recorded_meeting(srv, seconds, procs):
+    """Starts the server and a meeting of `seconds` sending archive_clip() both
+    ways; returns once it is connected (the recording has started)."""
+    srv.start()
+    source = ["--source", f"file:{archive_clip()}"]
+    harness.start_meeting(srv, source, source, seconds, procs)
+    wait_state(srv, "connected")
+
+
 def wait_state(srv, state, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -280,10 +289,7 @@ def scenario_crash():
     procs = []
     failures = []
     try:
-        srv.start()
-        source = ["--source", f"file:{archive_clip()}"]
-        harness.start_meeting(srv, source, source, 60, procs)
-        wait_state(srv, "connected")
+        start_recorded_meeting(srv, 60, procs)
         time.sleep(12)
         killed_at = time.time()
         os.kill(srv.proc.pid, signal.SIGKILL)
@@ -331,10 +337,7 @@ def scenario_gap():
     procs = []
     failures = []
     try:
-        srv.start()
-        source = ["--source", f"file:{archive_clip()}"]
-        harness.start_meeting(srv, source, source, 16, procs)
-        wait_state(srv, "connected")
+        start_recorded_meeting(srv, 16, procs)
         time.sleep(5)
         detainee = procs[0]
         frozen_at = time.time()
