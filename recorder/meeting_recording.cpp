@@ -87,6 +87,16 @@ bool measure_segment(const fs::path& folder, SegmentEntry& s, bool repair, std::
   return true;
 }
 
+// Gaps still open when the recording ends (to_ms < 0) end with it.
+template <class Wall>
+void close_open_gaps(std::vector<GapEntry>& gaps, std::int64_t end_ms, const Wall& wall) {
+  for (auto& g : gaps)
+    if (g.to_ms < 0) {
+      g.to_ms = std::max(g.from_ms, end_ms);
+      g.to = wall(g.to_ms);
+    }
+}
+
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
@@ -431,11 +441,7 @@ ArchiveResult MeetingRecording::finalise() {
     kept.push_back(std::move(e));
   }
   m.segments = std::move(kept);
-  for (auto& g : m.gaps)
-    if (g.to_ms < 0) {
-      g.to_ms = end_ms_;
-      g.to = wall_at(end_ms_);
-    }
+  close_open_gaps(m.gaps, end_ms_, [this](std::int64_t ms) { return wall_at(ms); });
   faults_.insert(faults_.end(), notes.begin(), notes.end());
   m.recorder_faults = join(faults_);
   try {
@@ -492,11 +498,7 @@ ArchiveResult MeetingRecording::recover(const fs::path& folder, const RecordingE
   auto wall = [&](std::int64_t ms) {
     return origin ? common::format_utc_ms(*origin + std::chrono::milliseconds(ms)) : std::string();
   };
-  for (auto& g : m.gaps)
-    if (g.to_ms < 0) {
-      g.to_ms = std::max(g.from_ms, end_ms);
-      g.to = wall(g.to_ms);
-    }
+  close_open_gaps(m.gaps, end_ms, wall);
   m.recording_ended_at = wall(end_ms);
   m.ended_normally = false;
   m.ended_at = what_happened.ended_at;
