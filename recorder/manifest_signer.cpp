@@ -1,5 +1,7 @@
 #include "recorder/manifest_signer.hpp"
 
+#include "recorder/durable_file.hpp"
+
 #include "media/openssl_errors.hpp"
 #include "recorder/file_digest.hpp"
 
@@ -53,20 +55,6 @@ struct MdCtxFree {
   void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
 };
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-class FdCloser {
- public:
-  explicit FdCloser(int fd) noexcept : fd_(fd) {}
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-  ~FdCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 // Never prompts for a pass phrase: an encrypted key is refused.
 int no_passphrase(char*, int, int, void*) { return 0; }
@@ -149,50 +137,12 @@ std::string public_pem(EVP_PKEY* key) {
   return bio_text(bio.get());
 }
 
-void sync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-// Writes `content` to a temporary file beside `file` with exactly `mode`,
-// syncs it and renames it into place. With no_replace, an existing `file`
-// (made meanwhile by another process) wins: returns false and leaves it.
-bool write_atomically(const fs::path& file, std::string_view content, mode_t mode, bool no_replace) {
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
-  const int raw = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (raw < 0) throw SigningError(tmp.string() + ": cannot create (" + errno_text(errno) + ")");
-  FdCloser fd(raw);
-  auto fail = [&](const std::string& what) {
-    const int error = errno;
-    ::unlink(tmp.c_str());
-    throw SigningError(tmp.string() + ": " + what + " (" + errno_text(error) + ")");
-  };
-  if (::fchmod(raw, mode) != 0) fail("cannot set the file mode");  // whatever the umask
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(raw, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write error");
-    }
-    done += static_cast<std::size_t>(n);
+bool write_key_file(const fs::path& file, std::string_view content, mode_t mode, bool no_replace) {
+  try {
+    return write_file_atomically(file, content, mode, no_replace);
+  } catch (const FileWriteError& e) {
+    throw SigningError(e.what());
   }
-  if (::fsync(raw) != 0) fail("cannot sync");
-  if (::close(fd.release()) != 0) fail("cannot close");
-  int renamed = -1;
-  if (no_replace) {
-    renamed = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, file.c_str(), RENAME_NOREPLACE);
-    if (renamed != 0 && errno == EEXIST) {
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    if (renamed != 0 && errno != EINVAL && errno != ENOSYS) fail("cannot rename to " + file.filename().string());
-  }
-  if (renamed != 0 && ::rename(tmp.c_str(), file.c_str()) != 0) fail("cannot rename to " + file.filename().string());
-  sync_directory(file.parent_path());
-  return true;
 }
 
 void make_keys_dir(const fs::path& dir) {
@@ -264,7 +214,7 @@ ManifestSigner ManifestSigner::load_or_create(const fs::path& keys_dir) {
   if (!fs::exists(private_file, ec)) {
     key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     if (!key) throw SigningError("cannot generate an Ed25519 key (" + media::openssl_errors() + ")");
-    if (write_atomically(private_file, private_pem(key.get()), 0600, /*no_replace=*/true)) {
+    if (write_key_file(private_file, private_pem(key.get()), 0600, /*no_replace=*/true)) {
       spdlog::info("[recorder] made the archive signing key {}", private_file.string());
     } else {
       key.reset();  // another process made one first: use that
@@ -284,7 +234,7 @@ ManifestSigner ManifestSigner::load_or_create(const fs::path& keys_dir) {
     if (public_der(stored.get()) != der)
       throw SigningError(public_file.string() + ": does not belong to the private key " + private_file.string());
   } else {
-    write_atomically(public_file, public_pem(key.get()), 0644, /*no_replace=*/false);
+    write_key_file(public_file, public_pem(key.get()), 0644, /*no_replace=*/false);
   }
   return ManifestSigner(std::move(key));
 }

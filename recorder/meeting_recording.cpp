@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/utc_time.hpp"
+#include "recorder/durable_file.hpp"
 #include "recorder/file_digest.hpp"
 #include "recorder/media_probe.hpp"
 #include "recorder/segment_repair.hpp"
@@ -33,13 +34,6 @@ constexpr auto kProbation = std::chrono::seconds(2);
 constexpr off_t kReserveBytes = 2 << 20;
 constexpr const char* kReserveFile = ".reserve";
 
-void fsync_path(const fs::path& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + file.string());
@@ -50,11 +44,11 @@ std::string read_file(const fs::path& file) {
 std::string write_signed_manifest(const fs::path& folder, Manifest& manifest, const ManifestSigner& signer) {
   manifest.signing_key_id = signer.key_id();
   const std::string text = manifest_text(manifest);
-  write_file_durably(folder / std::string(kManifestFile), text);
-  write_file_durably(folder / std::string(kSignatureFile), signer.sign_base64(text) + "\n");
+  write_file_atomically(folder / std::string(kManifestFile), text, 0600);
+  write_file_atomically(folder / std::string(kSignatureFile), signer.sign_base64(text) + "\n", 0600);
   std::error_code ec;
   fs::remove(folder / std::string(kJournalFile), ec);
-  fsync_path(folder, O_RDONLY | O_DIRECTORY);
+  sync_directory(folder);
   return sha256_hex(text);
 }
 
@@ -104,31 +98,6 @@ std::string join(const std::vector<std::string>& parts) {
 }
 
 }  // namespace
-
-void write_file_durably(const fs::path& file, const std::string& text) {
-  const fs::path tmp = file.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp.string() + ": " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) throw std::runtime_error("cannot replace " + file.string() + ": " + ec.message());
-}
 
 MeetingRecording::MeetingRecording(const RecordingSettings& settings, RecordingStart start, GMainContext* context,
                                    const ManifestSigner& signer, Listener& listener)
@@ -411,7 +380,7 @@ Manifest MeetingRecording::snapshot() const {
 }
 
 void MeetingRecording::save_journal() {
-  write_file_durably(folder_ / std::string(kJournalFile), manifest_text(snapshot()));
+  write_file_atomically(folder_ / std::string(kJournalFile), manifest_text(snapshot()), 0600);
   journal_dirty_ = false;
 }
 
@@ -468,7 +437,9 @@ ArchiveResult MeetingRecording::recover(const fs::path& folder, const RecordingE
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     const std::string file = entry.path().filename().string();
     if (std::regex_match(file, name)) files.push_back(file);
-    if (file.ends_with(".tmp") || file.ends_with(".repair") || file == kReserveFile) fs::remove(entry.path(), ec);
+    // Left by a write cut short: a temporary file (name.tmp.<pid>), a repair, the reserve.
+    if (file.find(".tmp.") != std::string::npos || file.ends_with(".repair") || file == kReserveFile)
+      fs::remove(entry.path(), ec);
   }
   std::sort(files.begin(), files.end());
   std::vector<SegmentEntry> segments;

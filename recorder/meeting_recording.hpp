@@ -149,7 +149,4 @@ class MeetingRecording final : private PartyPipeline::Listener {
   std::chrono::steady_clock::time_point journal_saved_{};
 };
 
-// Writes `text` to `file` through a temporary file, fsync and rename.
-void write_file_durably(const std::filesystem::path& file, const std::string& text);
-
 }  // namespace huijian::recorder
