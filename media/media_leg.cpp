@@ -67,18 +67,27 @@ PacketKind MediaLeg::receive(std::span<const std::uint8_t> datagram) noexcept {
 }
 
 MediaLeg::Section* MediaLeg::incoming_section(std::uint32_t ssrc, std::uint8_t payload_type) noexcept {
+  // Only sections the answer let the terminal send on: a picture or an
+  // officer-voice section of a terminal is the relay's to send.
   for (auto& s : sections_)
-    if (s.source_ssrc == ssrc) return &s;
-  for (auto& s : sections_)
+    if (s.config.relay_receives && s.source_ssrc == ssrc) return &s;
+  for (auto& s : sections_) {
+    if (!s.config.relay_receives) continue;
     for (auto announced : s.config.announced_ssrcs)
       if (announced == ssrc) {
         s.source_ssrc = ssrc;
         return &s;
       }
+  }
   // Not announced in the offer: learn it by payload type (each section has one).
   for (auto& s : sections_)
-    if (s.config.payload_type == payload_type) {
+    if (s.config.relay_receives && !s.source_ssrc && s.config.payload_type == payload_type) {
       s.source_ssrc = ssrc;
+      return &s;
+    }
+  for (auto& s : sections_)
+    if (s.config.relay_receives && s.config.payload_type == payload_type) {
+      s.source_ssrc = ssrc;  // the sender restarted with a new SSRC
       return &s;
     }
   return nullptr;
@@ -86,7 +95,7 @@ MediaLeg::Section* MediaLeg::incoming_section(std::uint32_t ssrc, std::uint8_t p
 
 MediaLeg::Section* MediaLeg::section_of_kind(MediaKind kind) noexcept {
   for (auto& s : sections_)
-    if (s.config.kind == kind) return &s;
+    if (s.config.kind == kind && s.config.role == SectionRole::Conversation) return &s;
   return nullptr;
 }
 
@@ -102,9 +111,26 @@ void MediaLeg::receive_rtp(std::size_t length) noexcept {
     return;
   }
   const MediaKind kind = in->config.kind;
+  if (in->config.role == SectionRole::OfficerVoice) {
+    // An officer's microphone: to both parties' officer-voice sections, and
+    // only while the officer interjects. Never to the partner, never recorded.
+    if (!voice_open_) {
+      RelayCounterSet::bump(counters_.officer_voice_held);
+      return;
+    }
+    const std::span<const std::uint8_t> plain(packet_.data(), length);
+    for (MediaLeg* party : parties_)
+      if (party) party->send_officer_voice(plain);
+    return;
+  }
   if (kind == MediaKind::Video) {
     note_sequence(*in, packet->sequence());
-    if (video_tap_) video_tap_->on_video_rtp(VideoRtpPacket(std::span<const std::uint8_t>(packet_.data(), length), Clock::now()));
+    const std::span<const std::uint8_t> plain(packet_.data(), length);
+    if (video_tap_) video_tap_->on_video_rtp(VideoRtpPacket(plain, Clock::now()));
+    // Officers watching get the picture before the partner's copy is
+    // encrypted in place.
+    for (const Watcher& w : watchers_)
+      if (w.leg) w.leg->send_picture(w.party, plain);
   }
   MediaLeg* to = partner_;
   Section* out = to && to->srtp_ ? to->section_of_kind(kind) : nullptr;
@@ -127,6 +153,91 @@ void MediaLeg::receive_rtp(std::size_t length) noexcept {
   if (out->retransmissions) out->retransmissions->store(mapped.sequence, wire);
   RelayCounterSet::bump(counters_.rtp_forwarded);
   RelayCounterSet::bump(kind == MediaKind::Video ? counters_.video_forwarded : counters_.audio_forwarded);
+}
+
+bool MediaLeg::send_copy(Section& out, std::span<const std::uint8_t> plain) noexcept {
+  if (!srtp_ || !out.config.relay_sends || plain.size() > kMaxDatagram) return false;
+  std::memcpy(copy_.data(), plain.data(), plain.size());
+  auto packet = RtpPacket::parse(std::span<std::uint8_t>(copy_.data(), plain.size()));
+  if (!packet) return false;
+  const auto mapped = out.rewriter.map(packet->ssrc(), packet->sequence(), packet->timestamp());
+  packet->set_ssrc(out.config.out_ssrc);
+  packet->set_payload_type(out.config.payload_type);
+  packet->set_sequence(mapped.sequence);
+  packet->set_timestamp(mapped.timestamp);
+  auto protected_length = srtp_->protect_rtp(copy_, plain.size());
+  if (!protected_length) {
+    RelayCounterSet::bump(counters_.dropped_srtp);
+    return false;
+  }
+  std::span<const std::uint8_t> wire(copy_.data(), *protected_length);
+  if (!sink_.send(wire)) return false;
+  if (out.retransmissions) out.retransmissions->store(mapped.sequence, wire);
+  return true;
+}
+
+void MediaLeg::send_picture(std::uint8_t party, std::span<const std::uint8_t> plain) noexcept {
+  for (auto& s : sections_)
+    if (s.config.role == SectionRole::Picture && s.config.party == party) {
+      if (send_copy(s, plain)) RelayCounterSet::bump(counters_.officer_video_forwarded);
+      return;
+    }
+}
+
+void MediaLeg::send_officer_voice(std::span<const std::uint8_t> plain) noexcept {
+  for (auto& s : sections_)
+    if (s.config.role == SectionRole::OfficerVoice && s.config.kind == MediaKind::Audio) {
+      if (send_copy(s, plain)) RelayCounterSet::bump(counters_.officer_voice_forwarded);
+      return;
+    }
+}
+
+bool MediaLeg::add_watcher(MediaLeg* officer, std::uint8_t party) noexcept {
+  for (Watcher& w : watchers_)
+    if (w.leg == officer) {
+      w.party = party;
+      return true;
+    }
+  for (Watcher& w : watchers_)
+    if (!w.leg) {
+      w = Watcher{officer, party};
+      return true;
+    }
+  return false;
+}
+
+void MediaLeg::set_party(std::uint8_t party, MediaLeg* terminal) noexcept {
+  if (party < parties_.size()) parties_[party] = terminal;
+}
+
+void MediaLeg::forget(const MediaLeg* other) noexcept {
+  for (Watcher& w : watchers_)
+    if (w.leg == other) w = Watcher{};
+  for (MediaLeg*& p : parties_)
+    if (p == other) p = nullptr;
+  if (partner_ == other) partner_ = nullptr;
+}
+
+void MediaLeg::request_party_keyframes() noexcept {
+  for (MediaLeg* p : parties_)
+    if (p) p->request_keyframe();
+}
+
+bool MediaLeg::sends_picture_ssrc(std::uint32_t ssrc) const noexcept {
+  for (const auto& s : sections_)
+    if (s.config.role == SectionRole::Picture && s.config.out_ssrc == ssrc) return true;
+  return false;
+}
+
+// An officer's console asks for a keyframe of one picture (or, naming no
+// picture of ours, of both): the request goes to that party's terminal.
+void MediaLeg::forward_keyframe_request(std::uint32_t media_ssrc) noexcept {
+  for (const auto& s : sections_)
+    if (s.config.role == SectionRole::Picture && s.config.out_ssrc == media_ssrc) {
+      if (s.config.party < parties_.size() && parties_[s.config.party]) parties_[s.config.party]->request_keyframe();
+      return;
+    }
+  request_party_keyframes();
 }
 
 void MediaLeg::note_sequence(Section& section, std::uint16_t sequence) noexcept {
@@ -192,6 +303,7 @@ std::uint32_t MediaLeg::map_ssrc_for_partner(std::uint32_t ssrc) noexcept {
   // What this terminal sends becomes the relay's stream to the partner; what
   // the relay sends this terminal came from the partner's source.
   for (auto& s : sections_) {
+    if (s.config.role != SectionRole::Conversation) continue;
     if (s.source_ssrc == ssrc) {
       Section* out = partner_ ? partner_->section_of_kind(s.config.kind) : nullptr;
       return out ? out->config.out_ssrc : ssrc;
@@ -210,9 +322,16 @@ void MediaLeg::receive_rtcp(std::size_t length) noexcept {
     RelayCounterSet::bump(counters_.dropped_malformed);
     return;
   }
+  bool watches = false;
+  for (MediaLeg* p : parties_) watches = watches || p;
   rtcp::for_each_block(compound, [&](const rtcp::Block& block) {
-    if (rtcp::is_nack(block)) answer_nack(block);
+    if (rtcp::is_nack(block))
+      answer_nack(block);
+    else if (watches && rtcp::is_keyframe_request(block))
+      forward_keyframe_request(rtcp::feedback_media_ssrc(block));
   });
+  // An officer's reports and estimates stay here: the parties' senders
+  // answer only to each other.
   MediaLeg* to = partner_;
   if (!to || !to->srtp_) return;
   // Reports, keyframe requests and bandwidth estimates (REMB) go on to the

@@ -24,8 +24,9 @@ std::uint32_t random_ssrc() {
 }  // namespace
 
 Peer::Peer(std::string id, GMainContext* context, const RelayConfig& config, const Certificate& certificate,
-           RelayCounterSet& counters, std::shared_ptr<PeerEvents> events)
+           RelayCounterSet& counters, std::shared_ptr<PeerEvents> events, PeerKind kind)
     : id_(std::move(id)),
+      kind_(kind),
       context_(context),
       config_(config),
       certificate_(certificate),
@@ -52,6 +53,11 @@ std::string Peer::accept_offer(const std::string& offer_sdp) {
   } catch (const SdpError& e) {
     throw OfferError(e.what());
   }
+  std::vector<MediaLeg::SectionConfig> sections;
+  if (kind_ == PeerKind::Officer)
+    assign_officer_roles(accepted, sections);
+  else
+    assign_terminal_roles(accepted, sections);
   if (accepted.empty()) throw OfferError("the offer has no audio or video section the relay can accept");
 
   const MediaSection& first = offer.media.at(accepted.front().index);
@@ -74,13 +80,13 @@ std::string Peer::accept_offer(const std::string& offer_sdp) {
   params.stream_id = "huijian-" + id_;
   params.setup = dtls_client_ ? "active" : "passive";
   params.fingerprint_sha256 = certificate_.fingerprint_sha256();
-  for (const auto& a : accepted) {
-    MediaLeg::SectionConfig section{a.kind, a.codec.payload_type, random_ssrc(),
-                                    a.offered == Direction::SendRecv || a.offered == Direction::RecvOnly,
-                                    a.remote_ssrcs};
-    params.outgoing.push_back({a.mid, section.out_ssrc, a.offered == Direction::SendOnly ? Direction::RecvOnly
-                                                       : a.offered == Direction::RecvOnly ? Direction::SendOnly
-                                                                                          : Direction::SendRecv});
+  for (std::size_t i = 0; i < accepted.size(); ++i) {
+    MediaLeg::SectionConfig& section = sections[i];
+    const Direction wanted = section.relay_sends && section.relay_receives ? Direction::SendRecv
+                             : section.relay_sends                          ? Direction::SendOnly
+                             : section.relay_receives                       ? Direction::RecvOnly
+                                                                            : Direction::Inactive;
+    params.outgoing.push_back({accepted[i].mid, section.out_ssrc, wanted});
     leg_.add_section(std::move(section));
   }
   first_mid_ = accepted.front().mid;
@@ -116,6 +122,72 @@ std::string Peer::accept_offer(const std::string& offer_sdp) {
   } catch (const SdpError& e) {
     throw OfferError(e.what());
   }
+}
+
+void Peer::assign_terminal_roles(const std::vector<AcceptedSection>& accepted,
+                                 std::vector<MediaLeg::SectionConfig>& sections) const {
+  bool conversation_audio = false;
+  bool officer_voice = false;
+  for (const auto& a : accepted) {
+    MediaLeg::SectionConfig section{a.kind, a.codec.payload_type, random_ssrc(),
+                                    a.offered == Direction::SendRecv || a.offered == Direction::RecvOnly,
+                                    a.remote_ssrcs};
+    section.relay_receives = a.offered == Direction::SendRecv || a.offered == Direction::SendOnly;
+    if (a.kind == MediaKind::Audio) {
+      // The first audio m-line is the conversation; a later receive-only one
+      // is where the terminal hears an interjecting officer.
+      if (conversation_audio && !officer_voice && a.offered == Direction::RecvOnly) {
+        section.role = SectionRole::OfficerVoice;
+        officer_voice = true;
+      }
+      conversation_audio = true;
+    }
+    sections.push_back(std::move(section));
+  }
+}
+
+void Peer::assign_officer_roles(std::vector<AcceptedSection>& accepted,
+                                std::vector<MediaLeg::SectionConfig>& sections) {
+  std::vector<AcceptedSection> kept;
+  std::size_t pictures = 0;
+  bool microphone = false;
+  for (auto& a : accepted) {
+    const std::string label = "m-line " + std::to_string(a.index) + " (mid " + a.mid + ", " + to_string(a.kind) + ")";
+    MediaLeg::SectionConfig section{a.kind, a.codec.payload_type, random_ssrc(), false, {}};
+    if (a.kind == MediaKind::Video) {
+      if (a.offered != Direction::RecvOnly && a.offered != Direction::SendRecv)
+        throw OfferError(label + ": an officer's video m-line must be recvonly: the console receives the "
+                                 "parties' pictures and sends none");
+      if (pictures == MediaLeg::kParties)
+        throw OfferError("an officer's offer needs exactly two recvonly video m-lines, one per party (the "
+                         "lawyer's picture first, then the detainee's); " + label + " is one too many");
+      section.role = SectionRole::Picture;
+      section.party = static_cast<std::uint8_t>(pictures);
+      section.relay_sends = true;
+      section.relay_receives = false;
+      picture_mids_[pictures++] = a.mid;
+    } else {
+      if (a.offered == Direction::RecvOnly || a.offered == Direction::Inactive) {
+        // The relay never sends an officer sound: the m-line is rejected.
+        spdlog::warn("[media] peer {}: {} asks to receive audio; rejected (an officer hears nothing of a meeting)",
+                     id_, label);
+        continue;
+      }
+      if (microphone)
+        throw OfferError(label + ": an officer's offer may have at most one audio m-line, the microphone (sendonly)");
+      microphone = true;
+      section.role = SectionRole::OfficerVoice;
+      section.relay_sends = false;
+      section.relay_receives = true;
+      section.announced_ssrcs = a.remote_ssrcs;
+    }
+    kept.push_back(std::move(a));
+    sections.push_back(std::move(section));
+  }
+  if (pictures != MediaLeg::kParties)
+    throw OfferError("an officer's offer needs exactly two recvonly video m-lines, one per party (the lawyer's "
+                     "picture first, then the detainee's); it has " + std::to_string(pictures));
+  accepted = std::move(kept);
 }
 
 void Peer::add_remote_candidate(const std::string& candidate) {
@@ -173,7 +245,17 @@ void Peer::on_ice_datagram(std::span<const std::uint8_t> datagram) noexcept {
   }
 }
 
-bool Peer::send(std::span<const std::uint8_t> datagram) noexcept { return ice_ && ice_->send(datagram); }
+bool Peer::send(std::span<const std::uint8_t> datagram) noexcept {
+  if (!ice_) return false;
+  // What leaves for an officer is checked at the socket: any RTP packet that
+  // is not one of the two pictures is counted (and none should ever be).
+  if (kind_ == PeerKind::Officer && datagram.size() >= 12 && classify_datagram(datagram) == PacketKind::Rtp) {
+    const std::uint32_t ssrc = (std::uint32_t{datagram[8]} << 24) | (std::uint32_t{datagram[9]} << 16) |
+                               (std::uint32_t{datagram[10]} << 8) | std::uint32_t{datagram[11]};
+    if (!leg_.sends_picture_ssrc(ssrc)) RelayCounterSet::bump(counters_.officer_audio_sent);
+  }
+  return ice_->send(datagram);
+}
 
 void Peer::start_feedback_timer() {
   if (feedback_timer_) return;
@@ -217,6 +299,7 @@ void Peer::on_dtls_connected(const SrtpKeyMaterial& keys) {
     leg_.request_keyframe();
     partner_->request_keyframe();
   }
+  if (kind_ == PeerKind::Officer) leg_.request_party_keyframes();
 }
 
 void Peer::on_dtls_failed(const std::string& reason) {

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -21,21 +22,33 @@
 #include "media/media_leg.hpp"
 #include "media/relay.hpp"
 #include "media/relay_counters.hpp"
+#include "media/sdp.hpp"
 
 namespace huijian::media {
+
+// A terminal's peer exchanges sound and picture with its partner; an
+// officer's peer receives the two parties' pictures and sends the officer's
+// microphone, and never has a section the relay could send sound on.
+enum class PeerKind { Terminal, Officer };
 
 class Peer final : private IceAgent::Listener, private DtlsTransport::Listener, private DatagramSink {
  public:
   Peer(std::string id, GMainContext* context, const RelayConfig& config, const Certificate& certificate,
-       RelayCounterSet& counters, std::shared_ptr<PeerEvents> events);
+       RelayCounterSet& counters, std::shared_ptr<PeerEvents> events, PeerKind kind = PeerKind::Terminal);
   ~Peer() override;
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
 
   const std::string& id() const noexcept { return id_; }
+  PeerKind kind() const noexcept { return kind_; }
+  MediaLeg& leg() noexcept { return leg_; }
 
-  // Parses the terminal's offer, starts ICE and returns the answer. Throws OfferError.
+  // Parses the offer, starts ICE and returns the answer. Throws OfferError.
+  // An officer's offer must hold exactly two video m-lines the relay sends
+  // on (the lawyer's picture, then the detainee's) and at most one audio
+  // m-line the officer sends on; picture_mids() then names the two mids.
   std::string accept_offer(const std::string& offer_sdp);
+  const std::array<std::string, MediaLeg::kParties>& picture_mids() const noexcept { return picture_mids_; }
   // Throws OfferError for a malformed candidate.
   void add_remote_candidate(const std::string& candidate);
 
@@ -71,7 +84,14 @@ class Peer final : private IceAgent::Listener, private DtlsTransport::Listener, 
   void start_feedback_timer();
   void report(PeerState state, const std::string& detail);
 
+  // The roles of the accepted sections and the answer's directions.
+  void assign_terminal_roles(const std::vector<AcceptedSection>& accepted,
+                             std::vector<MediaLeg::SectionConfig>& sections) const;
+  void assign_officer_roles(std::vector<AcceptedSection>& accepted, std::vector<MediaLeg::SectionConfig>& sections);
+
   std::string id_;
+  PeerKind kind_;
+  std::array<std::string, MediaLeg::kParties> picture_mids_;
   GMainContext* context_;
   RelayConfig config_;
   const Certificate& certificate_;

@@ -55,10 +55,15 @@ struct Relay::Impl {
     for (auto& w : workers) {
       w->thread->call([&] {
         for (auto& [id, peer] : w->peers) peer->set_partner(nullptr);
+        for (auto& [id, peer] : w->peers)
+          for (auto& [other_id, other] : w->peers) peer->leg().forget(&other->leg());
         w->peers.clear();
       });
     }
   }
+
+  OfficerAnswer open(const std::string& peer_id, const std::string& meeting_id, const std::string& offer_sdp,
+                     std::shared_ptr<PeerEvents> events, PeerKind kind);
 
   Worker& worker_of(const std::string& peer_id) {
     std::lock_guard lock(mutex);
@@ -75,36 +80,53 @@ Relay::~Relay() = default;
 
 std::string Relay::open_peer(const std::string& peer_id, const std::string& meeting_id, const std::string& offer_sdp,
                              std::shared_ptr<PeerEvents> events) {
+  return impl_->open(peer_id, meeting_id, offer_sdp, std::move(events), PeerKind::Terminal).sdp;
+}
+
+Relay::OfficerAnswer Relay::open_officer_peer(const std::string& peer_id, const std::string& meeting_id,
+                                              const std::string& offer_sdp, std::shared_ptr<PeerEvents> events) {
+  return impl_->open(peer_id, meeting_id, offer_sdp, std::move(events), PeerKind::Officer);
+}
+
+Relay::OfficerAnswer Relay::Impl::open(const std::string& peer_id, const std::string& meeting_id,
+                                       const std::string& offer_sdp, std::shared_ptr<PeerEvents> events,
+                                       PeerKind kind) {
   std::size_t index = 0;
+  bool pinned_here = false;
   {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->peer_worker.count(peer_id)) throw std::invalid_argument("media peer '" + peer_id + "' already exists");
-    auto it = impl_->meeting_worker.find(meeting_id);
-    if (it != impl_->meeting_worker.end()) {
+    std::lock_guard lock(mutex);
+    if (peer_worker.count(peer_id)) throw std::invalid_argument("media peer '" + peer_id + "' already exists");
+    auto it = meeting_worker.find(meeting_id);
+    if (it != meeting_worker.end()) {
       index = it->second;
     } else {
       // Pin the meeting to the worker carrying the fewest meetings.
-      for (std::size_t i = 1; i < impl_->workers.size(); ++i)
-        if (impl_->workers[i]->meetings < impl_->workers[index]->meetings) index = i;
-      impl_->meeting_worker[meeting_id] = index;
-      impl_->workers[index]->meetings++;
+      for (std::size_t i = 1; i < workers.size(); ++i)
+        if (workers[i]->meetings < workers[index]->meetings) index = i;
+      meeting_worker[meeting_id] = index;
+      workers[index]->meetings++;
+      pinned_here = true;
     }
-    impl_->peer_worker[peer_id] = index;
-    impl_->peer_meeting[peer_id] = meeting_id;
+    peer_worker[peer_id] = index;
+    peer_meeting[peer_id] = meeting_id;
   }
-  auto& worker = *impl_->workers[index];
+  auto& worker = *workers[index];
   try {
-    return worker.thread->call([&]() -> std::string {
-      auto peer = std::make_unique<Peer>(peer_id, worker.thread->context(), impl_->config, impl_->certificate,
-                                         worker.counters, events);
-      std::string answer = peer->accept_offer(offer_sdp);
+    return worker.thread->call([&]() -> OfficerAnswer {
+      auto peer = std::make_unique<Peer>(peer_id, worker.thread->context(), config, certificate,
+                                         worker.counters, events, kind);
+      OfficerAnswer answer{peer->accept_offer(offer_sdp), peer->picture_mids()[0], peer->picture_mids()[1]};
       worker.peers[peer_id] = std::move(peer);
       return answer;
     });
   } catch (...) {
-    std::lock_guard lock(impl_->mutex);
-    impl_->peer_worker.erase(peer_id);
-    impl_->peer_meeting.erase(peer_id);
+    std::lock_guard lock(mutex);
+    peer_worker.erase(peer_id);
+    peer_meeting.erase(peer_id);
+    if (pinned_here) {  // a refused first offer leaves the meeting unpinned
+      meeting_worker.erase(meeting_id);
+      workers[index]->meetings--;
+    }
     throw;
   }
 }
@@ -165,6 +187,48 @@ bool Relay::set_video_tap(const std::string& peer_id, std::shared_ptr<VideoTap> 
   });
 }
 
+bool Relay::watch(const std::string& officer_peer, const std::string& lawyer_peer,
+                  const std::string& detainee_peer) {
+  Impl::Worker* worker = nullptr;
+  try {
+    worker = &impl_->worker_of(officer_peer);
+  } catch (const OfferError&) {
+    return false;
+  }
+  return worker->thread->call([&] {
+    auto officer = worker->peers.find(officer_peer);
+    if (officer == worker->peers.end() || officer->second->kind() != PeerKind::Officer) return false;
+    MediaLeg& officer_leg = officer->second->leg();
+    bool ok = true;
+    const std::string* parties[] = {&lawyer_peer, &detainee_peer};
+    for (std::uint8_t party = 0; party < MediaLeg::kParties; ++party) {
+      auto terminal = parties[party]->empty() ? worker->peers.end() : worker->peers.find(*parties[party]);
+      if (terminal == worker->peers.end() || terminal->second->kind() != PeerKind::Terminal) continue;
+      MediaLeg& terminal_leg = terminal->second->leg();
+      if (!terminal_leg.add_watcher(&officer_leg, party)) {
+        ok = false;
+        continue;
+      }
+      officer_leg.set_party(party, &terminal_leg);
+      terminal_leg.request_keyframe();
+    }
+    return ok;
+  });
+}
+
+void Relay::set_officer_voice(const std::string& officer_peer, bool open) {
+  Impl::Worker* worker = nullptr;
+  try {
+    worker = &impl_->worker_of(officer_peer);
+  } catch (const OfferError&) {
+    return;
+  }
+  worker->thread->call([&] {
+    auto it = worker->peers.find(officer_peer);
+    if (it != worker->peers.end() && it->second->kind() == PeerKind::Officer) it->second->leg().set_voice_open(open);
+  });
+}
+
 void Relay::request_keyframe(const std::string& peer_id) {
   Impl::Worker* worker = nullptr;
   try {
@@ -200,6 +264,9 @@ void Relay::close_peer(const std::string& peer_id) {
     auto it = worker.peers.find(peer_id);
     if (it == worker.peers.end()) return;
     if (Peer* other = it->second->partner()) other->set_partner(nullptr);
+    // No leg may keep pointing at this one (as watcher or watched party).
+    for (auto& [id, peer] : worker.peers)
+      if (peer.get() != it->second.get()) peer->leg().forget(&it->second->leg());
     worker.peers.erase(it);
   });
 }

@@ -4,6 +4,7 @@
 // plane calls it from its own thread; the work happens on media workers (one
 // thread and one GMainContext each, a meeting pinned to one worker).
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <memory>
@@ -26,6 +27,9 @@ struct RelayConfig {
   // browser starts at 300 kbit/s and climbs for half a minute.
   std::uint32_t video_bitrate_kbps = 4000;
 };
+
+// How many officer consoles may watch one meeting's pictures at once.
+inline constexpr std::size_t kMaxOfficersPerMeeting = 4;
 
 enum class PeerState { New, Checking, Connected, Secure, Failed, Closed };
 const char* to_string(PeerState) noexcept;
@@ -60,6 +64,15 @@ struct RelayCounters {
   std::uint64_t dropped_unrouted = 0;     // valid media with no linked destination
   std::uint64_t dropped_malformed = 0;    // bad RTP/RTCP after decryption
   std::uint64_t dropped_dtls = 0;         // DTLS datagrams refused before OpenSSL or that OpenSSL could not read
+  // Supervision. Pictures sent to officers' peers; every other RTP packet
+  // that left for an officer's peer, counted at its socket (zero by
+  // construction: an officer's peer has no section the relay sends sound on);
+  // officer voice packets sent to terminals during an interjection, and those
+  // dropped because the officer was not interjecting.
+  std::uint64_t officer_video_forwarded = 0;
+  std::uint64_t officer_audio_sent = 0;
+  std::uint64_t officer_voice_forwarded = 0;
+  std::uint64_t officer_voice_held = 0;
 };
 
 class Relay {
@@ -74,6 +87,24 @@ class Relay {
   // std::invalid_argument if peer_id already exists.
   std::string open_peer(const std::string& peer_id, const std::string& meeting_id,
                         const std::string& offer_sdp, std::shared_ptr<PeerEvents> events);
+  // An officer console's peer for watching meeting `meeting_id`: its offer
+  // has two video m-lines the relay sends the parties' pictures on (lawyer
+  // first) and at most one audio m-line for the officer's microphone. The
+  // relay has no way to send it sound. Throws like open_peer.
+  struct OfficerAnswer {
+    std::string sdp;
+    std::string lawyer_mid, detainee_mid;  // the m-lines carrying each picture
+  };
+  OfficerAnswer open_officer_peer(const std::string& peer_id, const std::string& meeting_id,
+                                  const std::string& offer_sdp, std::shared_ptr<PeerEvents> events);
+  // The officer's peer gets the pictures of these terminal peers (either may
+  // be empty or not yet open: call again once it is) and its microphone goes
+  // to their officer-voice sections while set_officer_voice(true). Asks both
+  // terminals for a keyframe. Returns false when the officer's peer is
+  // unknown, or a terminal already has MediaLeg::kMaxWatchers watchers.
+  bool watch(const std::string& officer_peer, const std::string& lawyer_peer, const std::string& detainee_peer);
+  // Whether the officer's microphone reaches the parties now (an interjection).
+  void set_officer_voice(const std::string& officer_peer, bool open);
   // Adds a trickled remote candidate ("candidate:..."; empty = end of candidates).
   // Throws OfferError when it is malformed or the peer is unknown.
   void add_remote_candidate(const std::string& peer_id, const std::string& candidate,

@@ -15,6 +15,10 @@ void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
   out.dropped_unrouted += get(dropped_unrouted);
   out.dropped_malformed += get(dropped_malformed);
   out.dropped_dtls += get(dropped_dtls);
+  out.officer_video_forwarded += get(officer_video_forwarded);
+  out.officer_audio_sent += get(officer_audio_sent);
+  out.officer_voice_forwarded += get(officer_voice_forwarded);
+  out.officer_voice_held += get(officer_voice_held);
 }
 
 }  // namespace huijian::media

@@ -15,6 +15,7 @@ struct RelayCounterSet {
   Counter nacks_answered{0}, keyframe_requests{0};
   Counter dropped_unknown{0}, dropped_srtp{0}, dropped_unrouted{0}, dropped_malformed{0};
   Counter dropped_dtls{0};
+  Counter officer_video_forwarded{0}, officer_audio_sent{0}, officer_voice_forwarded{0}, officer_voice_held{0};
 
   static void bump(Counter& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   void add_to(RelayCounters& out) const noexcept;

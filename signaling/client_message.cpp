@@ -76,13 +76,57 @@ std::optional<int> optional_int(const json& object, const char* type, const char
   return static_cast<int>(v->get<std::int64_t>());
 }
 
+// The SDP of an offer ("offer" from a terminal, "watch" from a console).
+std::string sdp_field(const json& doc, const char* type) {
+  const json* v = field(doc, "sdp");
+  if (!v) throw ProtocolError("missing_field", fmt::format("\"{}\" needs the field \"sdp\" (a string)", type));
+  if (!v->is_string()) throw ProtocolError("bad_field", fmt::format("field \"sdp\" of \"{}\" must be a string", type));
+  const auto& sdp = v->get_ref<const std::string&>();
+  if (sdp.size() > kMaxSdpBytes)
+    throw ProtocolError("bad_sdp", fmt::format("the offer SDP is longer than {} bytes", kMaxSdpBytes));
+  if (sdp.rfind("v=0", 0) != 0)
+    throw ProtocolError("bad_sdp", "the offer is not an SDP session description: it must start with \"v=0\"");
+  if (sdp.find('\0') != std::string::npos)
+    throw ProtocolError("bad_sdp", "the offer SDP contains a NUL character");
+  return sdp;
+}
+
+// The fields of a trickled candidate ("candidate", "watch_candidate").
+CandidateMessage candidate_fields(const json& doc, const char* type) {
+  CandidateMessage m;
+  m.candidate = required_string(doc, type, "candidate", kMaxCandidateBytes);
+  if (!m.candidate.empty() &&
+      (m.candidate.rfind("candidate:", 0) != 0 || has_control_chars(m.candidate)))
+    throw ProtocolError("bad_candidate",
+                        "field \"candidate\" must start with \"candidate:\" (or be \"\" for end of candidates) and be one line");
+  const json* mid = field(doc, "sdpMid");
+  if (mid && !mid->is_null()) {
+    if (!mid->is_string())
+      throw ProtocolError("bad_field", fmt::format("field \"sdpMid\" of \"{}\" must be a string", type));
+    m.sdp_mid = mid->get<std::string>();
+    if (m.sdp_mid.size() > 32 || has_control_chars(m.sdp_mid))
+      throw ProtocolError("bad_field", fmt::format("field \"sdpMid\" of \"{}\" must be a short printable string", type));
+  }
+  const json* index = field(doc, "sdpMLineIndex");
+  if (index && !index->is_null()) {
+    if (!index->is_number_unsigned() || index->get<std::uint64_t>() > kMaxMLineIndex)
+      throw ProtocolError("bad_field", fmt::format(
+          "field \"sdpMLineIndex\" of \"{}\" must be an integer from 0 to {}", type, kMaxMLineIndex));
+    m.mline_index = index->get<unsigned>();
+  }
+  if (m.sdp_mid.empty() && !m.mline_index)
+    throw ProtocolError("missing_field", fmt::format("\"{}\" needs \"sdpMid\" or \"sdpMLineIndex\"", type));
+  return m;
+}
+
 }  // namespace
 
 bool is_officer_message(const ClientMessage& message) noexcept {
   return std::holds_alternative<SetTimeMessage>(message) || std::holds_alternative<NoticeMessage>(message) ||
          std::holds_alternative<InterjectionStartMessage>(message) ||
          std::holds_alternative<InterjectionStopMessage>(message) ||
-         std::holds_alternative<TerminateMessage>(message);
+         std::holds_alternative<TerminateMessage>(message) || std::holds_alternative<WatchMessage>(message) ||
+         std::holds_alternative<WatchCandidateMessage>(message) || std::holds_alternative<UnwatchMessage>(message);
 }
 
 std::size_t utf8_length(std::string_view text) noexcept {
@@ -126,45 +170,8 @@ ClientMessage parse_client_message(std::string_view text, std::size_t max_bytes,
     }
     return m;
   }
-  if (type == "offer") {
-    const json* v = field(doc, "sdp");
-    if (!v) throw ProtocolError("missing_field", "\"offer\" needs the field \"sdp\" (a string)");
-    if (!v->is_string()) throw ProtocolError("bad_field", "field \"sdp\" of \"offer\" must be a string");
-    const auto& sdp = v->get_ref<const std::string&>();
-    if (sdp.size() > kMaxSdpBytes)
-      throw ProtocolError("bad_sdp", fmt::format("the offer SDP is longer than {} bytes", kMaxSdpBytes));
-    if (sdp.rfind("v=0", 0) != 0)
-      throw ProtocolError("bad_sdp", "the offer is not an SDP session description: it must start with \"v=0\"");
-    if (sdp.find('\0') != std::string::npos)
-      throw ProtocolError("bad_sdp", "the offer SDP contains a NUL character");
-    return OfferMessage{sdp};
-  }
-  if (type == "candidate") {
-    CandidateMessage m;
-    m.candidate = required_string(doc, "candidate", "candidate", kMaxCandidateBytes);
-    if (!m.candidate.empty() &&
-        (m.candidate.rfind("candidate:", 0) != 0 || has_control_chars(m.candidate)))
-      throw ProtocolError("bad_candidate",
-                          "field \"candidate\" must start with \"candidate:\" (or be \"\" for end of candidates) and be one line");
-    const json* mid = field(doc, "sdpMid");
-    if (mid && !mid->is_null()) {
-      if (!mid->is_string())
-        throw ProtocolError("bad_field", "field \"sdpMid\" of \"candidate\" must be a string");
-      m.sdp_mid = mid->get<std::string>();
-      if (m.sdp_mid.size() > 32 || has_control_chars(m.sdp_mid))
-        throw ProtocolError("bad_field", "field \"sdpMid\" of \"candidate\" must be a short printable string");
-    }
-    const json* index = field(doc, "sdpMLineIndex");
-    if (index && !index->is_null()) {
-      if (!index->is_number_unsigned() || index->get<std::uint64_t>() > kMaxMLineIndex)
-        throw ProtocolError("bad_field", fmt::format(
-            "field \"sdpMLineIndex\" of \"candidate\" must be an integer from 0 to {}", kMaxMLineIndex));
-      m.mline_index = index->get<unsigned>();
-    }
-    if (m.sdp_mid.empty() && !m.mline_index)
-      throw ProtocolError("missing_field", "\"candidate\" needs \"sdpMid\" or \"sdpMLineIndex\"");
-    return m;
-  }
+  if (type == "offer") return OfferMessage{sdp_field(doc, "offer")};
+  if (type == "candidate") return candidate_fields(doc, "candidate");
   if (type == "ready") return ReadyMessage{};
   if (type == "connect") return ConnectMessage{};
   if (type == "end") {
@@ -219,9 +226,14 @@ ClientMessage parse_client_message(std::string_view text, std::size_t max_bytes,
                                                        m.code));
     return m;
   }
+  if (type == "watch") return WatchMessage{meeting_field(doc, "watch"), sdp_field(doc, "watch")};
+  if (type == "watch_candidate")
+    return WatchCandidateMessage{meeting_field(doc, "watch_candidate"), candidate_fields(doc, "watch_candidate")};
+  if (type == "unwatch") return UnwatchMessage{meeting_field(doc, "unwatch")};
   throw ProtocolError("unknown_type",
                       fmt::format("unknown message type \"{}\"; expected one of hello, offer, candidate, ready, connect, end, ping, "
-                                  "officer_hello, set_time, notice, interjection_start, interjection_stop, terminate",
+                                  "officer_hello, set_time, notice, interjection_start, interjection_stop, terminate, watch, "
+                                  "watch_candidate, unwatch",
                                   type));
 }
 

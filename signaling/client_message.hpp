@@ -67,10 +67,23 @@ struct TerminateMessage {
   std::string text;  // required for violation_other
 };
 
+// The picture of one meeting for the console (its offer), its candidates, and the end of it.
+struct WatchMessage {
+  std::string meeting;
+  std::string sdp;
+};
+struct WatchCandidateMessage {
+  std::string meeting;
+  CandidateMessage candidate;
+};
+struct UnwatchMessage {
+  std::string meeting;
+};
+
 using ClientMessage =
     std::variant<HelloMessage, OfferMessage, CandidateMessage, ReadyMessage, ConnectMessage, EndMessage,
                  PingMessage, OfficerHelloMessage, SetTimeMessage, NoticeMessage, InterjectionStartMessage,
-                 InterjectionStopMessage, TerminateMessage>;
+                 InterjectionStopMessage, TerminateMessage, WatchMessage, WatchCandidateMessage, UnwatchMessage>;
 
 // True for the messages only an officer's connection may send.
 bool is_officer_message(const ClientMessage& message) noexcept;

@@ -525,7 +525,11 @@ HttpReply HttpApi::handle_api(const HttpRequest& req, std::string_view path, std
                    {"dropped_srtp", c.dropped_srtp},
                    {"dropped_unrouted", c.dropped_unrouted},
                    {"dropped_malformed", c.dropped_malformed},
-                   {"dropped_dtls", c.dropped_dtls}};
+                   {"dropped_dtls", c.dropped_dtls},
+                   {"officer_video_forwarded", c.officer_video_forwarded},
+                   {"officer_audio_sent", c.officer_audio_sent},
+                   {"officer_voice_forwarded", c.officer_voice_forwarded},
+                   {"officer_voice_held", c.officer_voice_held}};
     }
     json recorder = recorder_inputs_ ? recorder_inputs_() : json(nullptr);
     return json_response(req, http::status::ok, json{{"relay", std::move(relay)}, {"recorder", std::move(recorder)}});

@@ -59,7 +59,8 @@ std::string meeting_of(const ClientMessage& message) {
 
 bool is_officer_type(const std::string& type) {
   return type == "officer_hello" || type == "set_time" || type == "notice" || type == "interjection_start" ||
-         type == "interjection_stop" || type == "terminate";
+         type == "interjection_stop" || type == "terminate" || type == "watch" || type == "watch_candidate" ||
+         type == "unwatch";
 }
 
 const char* media_state_name(media::PeerState s) {
@@ -123,6 +124,31 @@ class SignalingHub::PeerEventsForwarder final : public media::PeerEvents {
   std::weak_ptr<int> alive_;
   PostFn post_;
   ConnectionId id_;
+};
+
+// The same for an officer console's peer of one meeting.
+class SignalingHub::WatchEventsForwarder final : public media::PeerEvents {
+ public:
+  WatchEventsForwarder(SignalingHub& hub, ConnectionId id, std::string meeting)
+      : hub_(&hub), alive_(hub.alive_), post_(hub.post_), id_(id), meeting_(std::move(meeting)) {}
+
+  void on_local_candidate(const std::string& candidate, const std::string& mid) override {
+    post_([hub = hub_, alive = alive_, id = id_, meeting = meeting_, candidate, mid] {
+      if (alive.lock()) hub->deliver_watch_candidate(id, meeting, candidate, mid);
+    });
+  }
+  void on_peer_state(media::PeerState state, const std::string& detail) override {
+    post_([hub = hub_, alive = alive_, id = id_, meeting = meeting_, state, detail] {
+      if (alive.lock()) hub->deliver_watch_state(id, meeting, state, detail);
+    });
+  }
+
+ private:
+  SignalingHub* hub_;
+  std::weak_ptr<int> alive_;
+  PostFn post_;
+  ConnectionId id_;
+  std::string meeting_;
 };
 
 namespace {
@@ -267,6 +293,9 @@ void SignalingHub::on_closed(ConnectionId id) {
         log->error("stopping the interjection in {}: {}", meeting, e.what());
       }
     }
+    std::vector<std::string> watched;
+    for (const auto& [meeting, w] : c->watches) watched.push_back(meeting);
+    for (const auto& meeting : watched) end_watch(*c, meeting, "");
     connections_.erase(id);
     if (!speaking_in.empty()) push_meetings();
     return;
@@ -359,6 +388,15 @@ void SignalingHub::handle(ConnectionId id, Connection& c, const ClientMessage& m
         } else if constexpr (std::is_same_v<T, TerminateMessage>) {
           require_officer(id, c, "terminate");
           on_terminate(c, m);
+        } else if constexpr (std::is_same_v<T, WatchMessage>) {
+          require_officer(id, c, "watch");
+          on_watch(id, c, m);
+        } else if constexpr (std::is_same_v<T, WatchCandidateMessage>) {
+          require_officer(id, c, "watch_candidate");
+          on_watch_candidate(c, m);
+        } else if constexpr (std::is_same_v<T, UnwatchMessage>) {
+          require_officer(id, c, "unwatch");
+          on_unwatch(c, m);
         }
       },
       message);
@@ -567,6 +605,8 @@ void SignalingHub::end_internal(const MeetingRecord& meeting, const std::string&
       }
     }
   }
+  for (auto& [id, other] : connections_)
+    if (other.watches.count(meeting.id)) end_watch(other, meeting.id, "meeting_ended");
   if (speaking_.count(meeting.id)) {
     try {
       stop_interjection(meeting.id, false, "the meeting ended");
@@ -590,6 +630,7 @@ void SignalingHub::link_if_possible(const MeetingRecord& meeting) {
   } catch (const std::exception& e) {
     component_logger("hub")->error("meeting {}: linking media failed: {}", meeting.id, e.what());
   }
+  rewatch(meeting);
 }
 
 void SignalingHub::deliver_local_candidate(ConnectionId id, const std::string& candidate,
@@ -943,6 +984,7 @@ void SignalingHub::on_interjection_start(ConnectionId id, Connection& c, const I
       throw ProtocolError("bad_state", fmt::format("you are speaking in meeting {}; stop there first", other));
   Interjection i{id, officer.username, officer.name, clock_()};
   speaking_[meeting.id] = i;
+  set_officer_voice(id, meeting.id, true);
   const std::string at = format_utc_ms(i.started);
   audit_.record(actor_of(c), "interjection_start", meeting.id, "ok", "");
   component_logger("hub")->info("meeting {}: officer {} speaks", meeting.id, officer.username);
@@ -966,6 +1008,7 @@ std::int64_t SignalingHub::stop_interjection(const std::string& meeting_id, bool
   if (it == speaking_.end()) return 0;
   Interjection i = it->second;
   speaking_.erase(it);
+  set_officer_voice(i.connection, meeting_id, false);
   const auto stopped = clock_();
   InterjectionRecord r;
   r.meeting_id = meeting_id;
@@ -984,6 +1027,134 @@ std::int64_t SignalingHub::stop_interjection(const std::string& meeting_id, bool
   }
   supervision_.add_interjection(r);
   return r.duration_ms;
+}
+
+// --- the officer's pictures and voice ------------------------------------
+
+std::pair<std::string, std::string> SignalingHub::open_terminal_peers(const MeetingRecord& meeting) {
+  auto peer = [&](const std::string& device) -> std::string {
+    Connection* t = connection_of(device);
+    return t && t->offered && t->meeting_id == meeting.id ? device : std::string();
+  };
+  return {peer(meeting.lawyer_device), peer(meeting.detainee_device)};
+}
+
+void SignalingHub::on_watch(ConnectionId id, Connection& c, const WatchMessage& m) {
+  auto meeting = require_open_meeting(m.meeting, "watch");
+  if (meeting.state != MeetingState::Connected)
+    throw ProtocolError("bad_state", fmt::format("the picture of meeting {} can be watched once it is connected (it is {})",
+                                                 meeting.id, to_string(meeting.state)));
+  if (c.watches.count(meeting.id))
+    throw ProtocolError("bad_state", fmt::format("you already watch meeting {}; send unwatch first", meeting.id));
+  std::size_t watching = 0;
+  for (const auto& [other_id, other] : connections_) watching += other.watches.count(meeting.id);
+  if (watching >= media::kMaxOfficersPerMeeting)
+    throw ProtocolError("bad_state", fmt::format("{} consoles already watch meeting {}, the most there may be; "
+                                                 "close one of them first",
+                                                 watching, meeting.id));
+  if (!media_) throw ProtocolError("media_unavailable", "this server runs without a media relay");
+  // ':' is never part of a device id, so an officer's peer cannot take a terminal's name.
+  const std::string peer_id = fmt::format("officer:{}:{}", id, meeting.id);
+  media::Relay::OfficerAnswer answer;
+  try {
+    answer = media_->open_officer_peer(peer_id, meeting.id, m.sdp,
+                                       std::make_shared<WatchEventsForwarder>(*this, id, meeting.id));
+  } catch (const media::OfferError& e) {
+    throw ProtocolError("bad_sdp", e.what());
+  } catch (const std::invalid_argument& e) {
+    throw ProtocolError("bad_state", e.what());
+  }
+  c.watches[meeting.id] = Connection::Watch{peer_id, mids_of(m.sdp)};
+  const auto [lawyer, detainee] = open_terminal_peers(meeting);
+  media_->watch(peer_id, lawyer, detainee);
+  if (auto it = speaking_.find(meeting.id); it != speaking_.end() && it->second.connection == id)
+    media_->set_officer_voice(peer_id, true);
+  audit_.record(actor_of(c), "watch", meeting.id, "ok", "pictures only");
+  component_logger("hub")->info("meeting {}: officer {} watches", meeting.id, c.officer->username);
+  send(c, json{{"type", "watch_answer"},
+               {"meeting", meeting.id},
+               {"sdp", answer.sdp},
+               {"pictures", {{"lawyer", answer.lawyer_mid}, {"detainee", answer.detainee_mid}}}});
+}
+
+void SignalingHub::on_watch_candidate(Connection& c, const WatchCandidateMessage& m) {
+  auto it = c.watches.find(m.meeting);
+  if (it == c.watches.end())
+    throw ProtocolError("bad_candidate", fmt::format("you do not watch meeting {}: send watch before its candidates",
+                                                     m.meeting));
+  std::string mid = m.candidate.sdp_mid;
+  if (mid.empty()) {
+    for (const auto& [name, index] : it->second.mid_index)
+      if (m.candidate.mline_index && index == *m.candidate.mline_index) mid = name;
+    if (mid.empty())
+      throw ProtocolError("bad_candidate", "sdpMLineIndex names no m-line of the offer; give sdpMid");
+  }
+  try {
+    media_->add_remote_candidate(it->second.peer_id, m.candidate.candidate, mid);
+  } catch (const media::OfferError& e) {
+    throw ProtocolError("bad_candidate", e.what());
+  }
+}
+
+void SignalingHub::on_unwatch(Connection& c, const UnwatchMessage& m) {
+  if (!c.watches.count(m.meeting))
+    throw ProtocolError("bad_state", fmt::format("you do not watch meeting {}", m.meeting));
+  end_watch(c, m.meeting, "");
+  audit_.record(actor_of(c), "unwatch", m.meeting, "ok", "");
+  send_ok(c, "unwatch", m.meeting, nullptr);
+}
+
+void SignalingHub::end_watch(Connection& c, const std::string& meeting_id, const std::string& reason) {
+  auto it = c.watches.find(meeting_id);
+  if (it == c.watches.end()) return;
+  const std::string peer_id = it->second.peer_id;
+  c.watches.erase(it);
+  if (media_) {
+    try {
+      media_->close_peer(peer_id);
+    } catch (const std::exception& e) {
+      component_logger("hub")->warn("closing the officer's peer {}: {}", peer_id, e.what());
+    }
+  }
+  if (!reason.empty()) send(c, json{{"type", "watch_ended"}, {"meeting", meeting_id}, {"reason", reason}});
+}
+
+void SignalingHub::rewatch(const MeetingRecord& meeting) {
+  if (!media_) return;
+  const auto [lawyer, detainee] = open_terminal_peers(meeting);
+  for (auto& [id, c] : connections_)
+    if (auto it = c.watches.find(meeting.id); it != c.watches.end()) media_->watch(it->second.peer_id, lawyer, detainee);
+}
+
+void SignalingHub::set_officer_voice(ConnectionId id, const std::string& meeting_id, bool open) {
+  if (!media_) return;
+  Connection* c = find(id);
+  if (!c) return;
+  if (auto it = c->watches.find(meeting_id); it != c->watches.end()) media_->set_officer_voice(it->second.peer_id, open);
+}
+
+void SignalingHub::deliver_watch_candidate(ConnectionId id, const std::string& meeting_id, const std::string& candidate,
+                                           const std::string& mid) {
+  Connection* c = find(id);
+  if (!c) return;
+  auto it = c->watches.find(meeting_id);
+  if (it == c->watches.end()) return;
+  unsigned index = 0;
+  if (auto m = it->second.mid_index.find(mid); m != it->second.mid_index.end()) index = m->second;
+  send(*c, json{{"type", "watch_candidate"}, {"meeting", meeting_id}, {"candidate", candidate}, {"sdpMid", mid},
+                {"sdpMLineIndex", index}});
+}
+
+void SignalingHub::deliver_watch_state(ConnectionId id, const std::string& meeting_id, media::PeerState state,
+                                       const std::string& detail) {
+  Connection* c = find(id);
+  if (!c || !c->watches.count(meeting_id)) return;
+  send(*c, json{{"type", "watch_state"}, {"meeting", meeting_id}, {"state", media_state_name(state)}, {"detail", detail}});
+  if (state == media::PeerState::Failed) {
+    component_logger("hub")->warn("meeting {}: the picture to officer {} failed: {}", meeting_id,
+                                  c->officer ? c->officer->username : "-", detail);
+    end_watch(*c, meeting_id, "media_failed");
+  }
 }
 
 void SignalingHub::on_terminate(Connection& c, const TerminateMessage& m) {

@@ -97,6 +97,10 @@ class SignalingHub final : private MeetingTimekeeperListener {
   // Relay events, already on the hub's thread.
   void deliver_local_candidate(ConnectionId id, const std::string& candidate, const std::string& mid);
   void deliver_peer_state(ConnectionId id, media::PeerState state, const std::string& detail);
+  void deliver_watch_candidate(ConnectionId id, const std::string& meeting_id, const std::string& candidate,
+                               const std::string& mid);
+  void deliver_watch_state(ConnectionId id, const std::string& meeting_id, media::PeerState state,
+                           const std::string& detail);
 
  private:
   struct Connection {
@@ -107,6 +111,12 @@ class SignalingHub final : private MeetingTimekeeperListener {
     std::string meeting_id;                 // bound meeting, may be empty
     bool offered = false;
     std::map<std::string, unsigned> mid_index;  // from the offer: a=mid order
+    // An officer console's pictures, by meeting id.
+    struct Watch {
+      std::string peer_id;
+      std::map<std::string, unsigned> mid_index;
+    };
+    std::map<std::string, Watch> watches;
   };
   struct Interjection {
     ConnectionId connection = 0;
@@ -115,6 +125,7 @@ class SignalingHub final : private MeetingTimekeeperListener {
     std::chrono::system_clock::time_point started;
   };
   class PeerEventsForwarder;
+  class WatchEventsForwarder;
 
   Connection* find(ConnectionId id);
   Connection* connection_of(const std::string& device);
@@ -133,6 +144,16 @@ class SignalingHub final : private MeetingTimekeeperListener {
   void on_interjection_start(ConnectionId id, Connection& c, const InterjectionStartMessage& m);
   void on_interjection_stop(ConnectionId id, Connection& c, const InterjectionStopMessage& m);
   void on_terminate(Connection& c, const TerminateMessage& m);
+  void on_watch(ConnectionId id, Connection& c, const WatchMessage& m);
+  void on_watch_candidate(Connection& c, const WatchCandidateMessage& m);
+  void on_unwatch(Connection& c, const UnwatchMessage& m);
+  // Closes the console's peer for that meeting; tells the console why unless reason is empty.
+  void end_watch(Connection& c, const std::string& meeting_id, const std::string& reason);
+  // Every console watching the meeting: its pictures come from the terminal peers open now.
+  void rewatch(const MeetingRecord& meeting);
+  // The terminal peers of a meeting that are open, "" for those that are not.
+  std::pair<std::string, std::string> open_terminal_peers(const MeetingRecord& meeting);
+  void set_officer_voice(ConnectionId id, const std::string& meeting_id, bool open);
   const OfficerSession& require_officer(ConnectionId id, Connection& c, const std::string& type);
   MeetingRecord require_open_meeting(const std::string& meeting_id, const char* what);
   // Ends an interjection: stored, audited, parties told (if asked). Returns its duration in ms.

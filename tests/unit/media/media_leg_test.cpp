@@ -487,3 +487,179 @@ TEST_CASE("MediaLeg: its video tap gets the terminal's video as sent and never i
     CHECK(tap->seen.size() == 1);
   }
 }
+
+namespace {
+
+using huijian::media::SectionRole;
+
+// What the relay sends the officer's console from, and the console's payload
+// types; what the officer's microphone sends; the relay's officer-voice
+// streams towards the terminals.
+constexpr std::uint32_t kLawyerPictureToO = 0x0F0F0001, kDetaineePictureToO = 0x0F0F0002;
+constexpr std::uint32_t kMicFromO = 0x3333CCCC;
+constexpr std::uint32_t kVoiceToA = 0xA0A0A0A3, kVoiceToB = 0xB0B0B0B3;
+constexpr std::uint8_t kH264O = 98, kOpusO = 100, kVoiceOpusA = 112;
+
+// The meeting of A (the lawyer) and B (the detainee), both with an
+// officer-voice section (only A's uses its own payload type), watched by an
+// officer's leg O.
+struct Watched : Meeting {
+  explicit Watched(SrtpProfile profile = SrtpProfile::AeadAes128Gcm)
+      : Meeting(profile), leg_o(counters, sink_o, 4000), console(profile, key_salt(profile, 0x50), key_salt(profile, 0x60)) {
+    MediaLeg::SectionConfig voice_a{MediaKind::Audio, kVoiceOpusA, kVoiceToA, true, {}};
+    voice_a.role = SectionRole::OfficerVoice;
+    voice_a.relay_receives = false;
+    leg_a.add_section(voice_a);
+    MediaLeg::SectionConfig voice_b{MediaKind::Audio, kOpusB, kVoiceToB, true, {}};
+    voice_b.role = SectionRole::OfficerVoice;
+    voice_b.relay_receives = false;
+    leg_b.add_section(voice_b);
+
+    MediaLeg::SectionConfig mic{MediaKind::Audio, kOpusO, 0x0F0F0003, false, {kMicFromO}};
+    mic.role = SectionRole::OfficerVoice;
+    leg_o.add_section(mic);
+    for (std::uint8_t party : {0, 1}) {
+      MediaLeg::SectionConfig picture{MediaKind::Video, kH264O, party == 0 ? kLawyerPictureToO : kDetaineePictureToO,
+                                      true, {}};
+      picture.role = SectionRole::Picture;
+      picture.party = party;
+      picture.relay_receives = false;
+      leg_o.add_section(picture);
+    }
+    leg_o.set_srtp(SrtpSession(profile, key_salt(profile, 0x60), key_salt(profile, 0x50)));
+    REQUIRE(leg_a.add_watcher(&leg_o, 0));
+    REQUIRE(leg_b.add_watcher(&leg_o, 1));
+    leg_o.set_party(0, &leg_a);
+    leg_o.set_party(1, &leg_b);
+  }
+
+  PacketKind o_sends_rtp(const Bytes& packet) { return leg_o.receive(*run(console, packet, true, false)); }
+  PacketKind o_sends_rtcp(const Bytes& packet) { return leg_o.receive(*run(console, packet, true, true)); }
+  // What the console decrypts of everything sent to it.
+  std::vector<Bytes> console_got() {
+    std::vector<Bytes> out;
+    for (const auto& d : sink_o.sent) {
+      auto plain = run(console, d, false, (d.at(1) & 0x7f) >= 64 && (d.at(1) & 0x7f) < 96);
+      REQUIRE(plain);
+      out.push_back(*plain);
+    }
+    return out;
+  }
+
+  MemorySink sink_o;  // towards the officer's console
+  MediaLeg leg_o;
+  SrtpSession console;
+};
+
+}  // namespace
+
+TEST_CASE("MediaLeg: an officer watching gets both pictures, each on its own stream, and never a party's sound",
+          "[media_leg][supervision]") {
+  const auto profile = GENERATE(SrtpProfile::AeadAes128Gcm, SrtpProfile::AesCm128HmacSha1_80);
+  Watched m(profile);
+  const Bytes lawyer_video = rtp(kH264A, 500, 3000, kVideoFromA, true, 1100);
+  m.a_sends_rtp(rtp(kOpusA, 1, 960, kAudioFromA));
+  m.a_sends_rtp(lawyer_video);
+  m.b_sends_rtp(rtp(kOpusB, 9, 960, kAudioFromB));
+  m.b_sends_rtp(rtp(kH264B, 77, 6000, kVideoFromB));
+  m.b_sends_rtp(rtp(kOpusB, 10, 1920, kAudioFromB));
+
+  auto got = m.console_got();
+  REQUIRE(got.size() == 2);
+  CHECK(get_u32(got[0], 8) == kLawyerPictureToO);
+  CHECK(got[0][1] == (0x80 | kH264O));
+  CHECK(get_u16(got[0], 2) == 500);
+  CHECK(std::equal(got[0].begin() + 12, got[0].end(), lawyer_video.begin() + 12));
+  CHECK(get_u32(got[1], 8) == kDetaineePictureToO);
+  CHECK(get(m.counters.officer_video_forwarded) == 2);
+  // The partners still get each other's media, sound included.
+  CHECK(get(m.counters.audio_forwarded) == 3);
+  CHECK(get(m.counters.video_forwarded) == 2);
+  CHECK(m.leg_o.sends_picture_ssrc(kLawyerPictureToO));
+  CHECK_FALSE(m.leg_o.sends_picture_ssrc(kVoiceToA));
+
+  SECTION("the console's NACK is answered from what it was sent") {
+    const Bytes first = m.sink_o.sent.at(0);
+    m.sink_o.sent.clear();
+    m.o_sends_rtcp(nack(0x0F0F0003, kLawyerPictureToO, 500, 0));
+    REQUIRE(m.sink_o.sent.size() == 1);
+    CHECK(hex(m.sink_o.sent[0]) == hex(first));
+  }
+  SECTION("the console's PLI of one picture goes to that party's terminal only") {
+    m.sink_a.sent.clear();
+    m.sink_b.sent.clear();
+    m.o_sends_rtcp(pli(0x0F0F0003, kDetaineePictureToO));
+    CHECK(m.sink_a.sent.empty());
+    REQUIRE(m.sink_b.sent.size() == 1);
+    CHECK(hex(*run(m.terminal_b, m.sink_b.sent[0], false, true)) == hex(pli(kVideoToB, kVideoFromB)));
+  }
+  SECTION("the console's reports and estimates reach neither party") {
+    m.sink_a.sent.clear();
+    m.sink_b.sent.clear();
+    m.o_sends_rtcp(remb(0x0F0F0003, kLawyerPictureToO));
+    CHECK(m.sink_a.sent.empty());
+    CHECK(m.sink_b.sent.empty());
+  }
+  SECTION("once forgotten on both sides, nothing more goes to the officer") {
+    m.leg_a.forget(&m.leg_o);
+    m.leg_b.forget(&m.leg_o);
+    m.leg_o.forget(&m.leg_a);
+    m.leg_o.forget(&m.leg_b);
+    m.sink_o.sent.clear();
+    m.a_sends_rtp(rtp(kH264A, 501, 6000, kVideoFromA));
+    m.b_sends_rtp(rtp(kH264B, 78, 9000, kVideoFromB));
+    CHECK(m.sink_o.sent.empty());
+    CHECK(m.sink_b.sent.size() >= 1);  // the meeting itself goes on
+  }
+}
+
+TEST_CASE("MediaLeg: the officer's microphone reaches both parties only while the voice is open",
+          "[media_leg][supervision]") {
+  Watched m;
+  m.sink_a.sent.clear();
+  m.sink_b.sent.clear();
+  m.o_sends_rtp(rtp(kOpusO, 1, 960, kMicFromO));
+  CHECK(m.sink_a.sent.empty());
+  CHECK(m.sink_b.sent.empty());
+  CHECK(get(m.counters.officer_voice_held) == 1);
+
+  m.leg_o.set_voice_open(true);
+  m.o_sends_rtp(rtp(kOpusO, 2, 1920, kMicFromO));
+  REQUIRE(m.sink_a.sent.size() == 1);
+  REQUIRE(m.sink_b.sent.size() == 1);
+  auto to_a = run(m.terminal_a, m.sink_a.sent[0], false, false);
+  auto to_b = run(m.terminal_b, m.sink_b.sent[0], false, false);
+  REQUIRE(to_a);
+  REQUIRE(to_b);
+  // Each on the terminal's officer-voice stream, not the partner's sound.
+  CHECK(get_u32(*to_a, 8) == kVoiceToA);
+  CHECK((*to_a)[1] == kVoiceOpusA);
+  CHECK(get_u32(*to_b, 8) == kVoiceToB);
+  CHECK(get(m.counters.officer_voice_forwarded) == 2);
+  CHECK(get(m.counters.audio_forwarded) == 0);
+  CHECK(m.sink_o.sent.empty());  // nothing of it comes back to the officer
+
+  // The partner's own sound still arrives on the conversation stream.
+  m.b_sends_rtp(rtp(kOpusB, 9, 960, kAudioFromB));
+  REQUIRE(m.sink_a.sent.size() == 2);
+  CHECK(get_u32(*run(m.terminal_a, m.sink_a.sent[1], false, false), 8) == kAudioToA);
+
+  m.leg_o.set_voice_open(false);
+  m.o_sends_rtp(rtp(kOpusO, 3, 2880, kMicFromO));
+  CHECK(m.sink_a.sent.size() == 2);
+  CHECK(get(m.counters.officer_voice_held) == 2);
+}
+
+TEST_CASE("MediaLeg: a terminal takes at most kMaxWatchers officers", "[media_leg][supervision]") {
+  Meeting m(SrtpProfile::AeadAes128Gcm);
+  RelayCounterSet counters;
+  MemorySink sink;
+  std::vector<std::unique_ptr<MediaLeg>> officers;
+  for (std::size_t i = 0; i <= MediaLeg::kMaxWatchers; ++i)
+    officers.push_back(std::make_unique<MediaLeg>(counters, sink, 4000));
+  for (std::size_t i = 0; i < MediaLeg::kMaxWatchers; ++i) CHECK(m.leg_a.add_watcher(officers[i].get(), 0));
+  CHECK(m.leg_a.add_watcher(officers[0].get(), 0));  // again: no second place taken
+  CHECK_FALSE(m.leg_a.add_watcher(officers.back().get(), 0));
+  m.leg_a.forget(officers[1].get());
+  CHECK(m.leg_a.add_watcher(officers.back().get(), 0));
+}

@@ -65,6 +65,22 @@ struct FakeMedia : MediaPort {
   void link(const std::string& a, const std::string& b) override { calls.push_back("link " + a + " " + b); }
   void unlink(const std::string& p) override { calls.push_back("unlink " + p); }
   void close_peer(const std::string& p) override { calls.push_back("close " + p); }
+  huijian::media::Relay::OfficerAnswer open_officer_peer(const std::string& peer, const std::string& meeting,
+                                                         const std::string& sdp,
+                                                         std::shared_ptr<huijian::media::PeerEvents> events) override {
+    if (sdp.find("m=video") == std::string::npos)
+      throw huijian::media::OfferError("an officer's offer needs exactly two recvonly video m-lines");
+    calls.push_back("open_officer " + peer + " " + meeting);
+    peers[peer] = events;
+    return {"v=0\r\nanswer-for-" + peer, "0", "1"};
+  }
+  bool watch(const std::string& officer, const std::string& lawyer, const std::string& detainee) override {
+    calls.push_back("watch " + officer + " " + lawyer + " " + detainee);
+    return true;
+  }
+  void set_officer_voice(const std::string& officer, bool open) override {
+    calls.push_back(std::string("voice ") + officer + (open ? " open" : " closed"));
+  }
 };
 
 inline const char* kOfficerPassword = "officer-password-1";

@@ -11,6 +11,12 @@ using nlohmann::json;
 
 namespace {
 
+// What a console offers (FakeMedia only looks for a video m-line).
+const char* kWatchOffer =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=recvonly\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:2\r\n"
+    "a=sendonly\r\n";
+
 // Every officer action, for the role checks.
 std::vector<json> officer_actions() {
   return {json{{"type", "set_time"}, {"meeting", "m-1"}, {"remaining_seconds", 5}},
@@ -18,7 +24,10 @@ std::vector<json> officer_actions() {
           json{{"type", "notice"}, {"meeting", "m-1"}, {"text", "请勿出示手机"}},
           json{{"type", "interjection_start"}, {"meeting", "m-1"}},
           json{{"type", "interjection_stop"}, {"meeting", "m-1"}},
-          json{{"type", "terminate"}, {"meeting", "m-1"}, {"code", "violation_phone"}}};
+          json{{"type", "terminate"}, {"meeting", "m-1"}, {"code", "violation_phone"}},
+          json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}},
+          json{{"type", "watch_candidate"}, {"meeting", "m-1"}, {"candidate", ""}, {"sdpMid", "0"}},
+          json{{"type", "unwatch"}, {"meeting", "m-1"}}};
 }
 
 std::size_t audit_count(Fixture& f, const std::string& outcome) {
@@ -415,4 +424,100 @@ TEST_CASE("SignalingHub: officer actions are audited with who, what, target and 
   // A message that does not parse has no target.
   CHECK(seen == std::vector<std::string>{"login wang ok", "officer_hello  ok", "notice m-1 ok", "set_time m-1 ok",
                                          "notice  refused:bad_field", "terminate m-1 ok"});
+}
+
+TEST_CASE("SignalingHub: an officer watches a connected meeting's pictures; its voice opens only while it interjects") {
+  Fixture f;
+  auto [lawyer, detainee] = f.connected_meeting();
+  auto [officer, os] = f.officer();
+  const std::string peer = "officer:" + std::to_string(officer) + ":m-1";
+  f.media.calls.clear();
+  f.send(officer, json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}});
+  auto answer = os->pop_type("watch_answer");
+  CHECK(answer["meeting"] == "m-1");
+  CHECK(answer["sdp"] == "v=0\r\nanswer-for-" + peer);
+  CHECK(answer["pictures"] == json{{"lawyer", "0"}, {"detainee", "1"}});
+  CHECK(f.media.calls == std::vector<std::string>{"open_officer " + peer + " m-1",
+                                                  "watch " + peer + " lawyer-1 detainee-1"});
+  CHECK(audit_count(f, "ok") >= 1);
+  CHECK(f.supervision.audit(0, 1000).back().action == "watch");
+
+  // The relay's candidates and state reach the console, tagged with the meeting.
+  f.media.peers[peer]->on_local_candidate("candidate:1 1 udp 1 127.0.0.1 5000 typ host", "0");
+  f.media.peers[peer]->on_peer_state(huijian::media::PeerState::Secure, "AEAD_AES_128_GCM");
+  for (auto& post : f.posted) post();
+  f.posted.clear();
+  auto candidate = os->pop_type("watch_candidate");
+  CHECK(candidate["meeting"] == "m-1");
+  CHECK(candidate["sdpMLineIndex"] == 0);
+  CHECK(os->pop_type("watch_state")["state"] == "secure");
+  f.send(officer, json{{"type", "watch_candidate"}, {"meeting", "m-1"}, {"candidate", ""}, {"sdpMLineIndex", 1}});
+  CHECK(f.media.calls.back() == "candidate " + peer + " 1");
+
+  f.send(officer, json{{"type", "interjection_start"}, {"meeting", "m-1"}});
+  CHECK(f.media.calls.back() == "voice " + peer + " open");
+  f.send(officer, json{{"type", "interjection_stop"}, {"meeting", "m-1"}});
+  CHECK(f.media.calls.back() == "voice " + peer + " closed");
+
+  SECTION("the meeting's end ends the watch and tells the console") {
+    os->messages.clear();
+    f.send(officer, json{{"type", "terminate"}, {"meeting", "m-1"}, {"code", "time_over"}});
+    auto ended = os->pop_type("watch_ended");
+    CHECK(ended["reason"] == "meeting_ended");
+    CHECK(std::count(f.media.calls.begin(), f.media.calls.end(), "close " + peer) == 1);
+  }
+  SECTION("unwatch ends it without a watch_ended") {
+    os->messages.clear();
+    f.send(officer, json{{"type", "unwatch"}, {"meeting", "m-1"}});
+    CHECK(os->pop()["ref"] == "unwatch");
+    CHECK(f.media.calls.back() == "close " + peer);
+    f.send(officer, json{{"type", "unwatch"}, {"meeting", "m-1"}});
+    CHECK(os->pop()["message"] == "you do not watch meeting m-1");
+  }
+  SECTION("a console that disconnects closes its peers") {
+    f.hub.on_closed(officer);
+    CHECK(f.media.calls.back() == "close " + peer);
+  }
+  SECTION("the relay failing ends the watch with media_failed") {
+    os->messages.clear();
+    f.media.peers[peer]->on_peer_state(huijian::media::PeerState::Failed, "ICE failed");
+    for (auto& post : f.posted) post();
+    CHECK(os->pop_type("watch_ended")["reason"] == "media_failed");
+    CHECK(f.media.calls.back() == "close " + peer);
+  }
+}
+
+TEST_CASE("SignalingHub: watch is refused before connect, twice, beyond four consoles, and with a bad offer") {
+  Fixture f;
+  auto lawyer = f.login("lawyer-1", "lawyer-secret");
+  auto [officer, os] = f.officer();
+  f.send(officer, json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}});
+  auto e = os->pop_type("error");
+  CHECK(e["code"] == "bad_state");
+  CHECK(e["message"] == "the picture of meeting m-1 can be watched once it is connected (it is waiting)");
+  f.send(officer, json{{"type", "watch_candidate"}, {"meeting", "m-1"}, {"candidate", ""}, {"sdpMid", "0"}});
+  CHECK(os->pop_type("error")["code"] == "bad_candidate");
+  f.hub.on_closed(lawyer.first);
+
+  f.connected_meeting();
+  f.send(officer, json{{"type", "watch"},
+                       {"meeting", "m-1"},
+                       {"sdp", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n"}});  // no picture
+  e = os->pop_type("error");
+  CHECK(e["code"] == "bad_sdp");
+  f.send(officer, json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}});
+  os->pop_type("watch_answer");
+  f.send(officer, json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}});
+  CHECK(os->pop_type("error")["message"] == "you already watch meeting m-1; send unwatch first");
+  std::vector<Fixture::Conn> others;
+  for (int i = 0; i < 3; ++i) {
+    others.push_back(f.officer("li"));
+    f.send(others.back().first, json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}});
+    others.back().second->pop_type("watch_answer");
+  }
+  auto [fifth, fs] = f.officer("li");
+  f.send(fifth, json{{"type", "watch"}, {"meeting", "m-1"}, {"sdp", kWatchOffer}});
+  CHECK(fs->pop_type("error")["message"] ==
+        "4 consoles already watch meeting m-1, the most there may be; close one of them first");
+  CHECK(audit_count(f, "refused:bad_state") == 3);
 }
