@@ -60,6 +60,18 @@ nlohmann::json CallReport::to_json() const {
   j["remote_height"] = media_.remote_height;
   j["remote_audio_packets"] = media_.remote_audio_packets;
   j["local_frames_sent"] = media_.local_frames_sent;
+  // All media counters together, with the officer's voice and the time media
+  // last arrived; the five above stay at the top level for existing readers.
+  auto at = [](const std::optional<std::int64_t>& ms) { return ms ? json(iso_from_unix_ms(*ms)) : json(nullptr); };
+  j["media"] = json{{"remote_frames_decoded", media_.remote_frames_decoded},
+                    {"remote_width", media_.remote_width},
+                    {"remote_height", media_.remote_height},
+                    {"remote_audio_packets", media_.remote_audio_packets},
+                    {"local_frames_sent", media_.local_frames_sent},
+                    {"officer_audio_packets", media_.officer_audio_packets},
+                    {"officer_audio_first_at", at(media_.officer_audio_first_ms)},
+                    {"officer_audio_last_at", at(media_.officer_audio_last_ms)},
+                    {"remote_media_last_at", at(media_.remote_media_last_ms)}};
   json ms = json::array();
   for (const auto& s : meeting_states_) ms.push_back({{"state", s.state}, {"at", s.at}});
   j["meeting_states"] = std::move(ms);
@@ -117,10 +129,18 @@ void CallReport::write(const std::string& path) const {
 
 std::string iso_now() {
   using namespace std::chrono;
-  auto now = system_clock::now();
-  auto secs = time_point_cast<seconds>(now);
-  auto ms = duration_cast<milliseconds>(now - secs).count();
-  std::time_t t = system_clock::to_time_t(secs);
+  return iso_from_unix_ms(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::string iso_from_unix_ms(std::int64_t unix_ms) {
+  // Floor division, so a time before 1970 still gets 0..999 milliseconds.
+  std::int64_t secs = unix_ms / 1000;
+  std::int64_t ms = unix_ms % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    secs -= 1;
+  }
+  std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[96];

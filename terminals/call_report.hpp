@@ -27,8 +27,17 @@ struct MediaCounters {
   std::uint64_t remote_frames_decoded = 0;
   int remote_width = 0;
   int remote_height = 0;
-  std::uint64_t remote_audio_packets = 0;
+  std::uint64_t remote_audio_packets = 0;  // the other party's sound only
   std::uint64_t local_frames_sent = 0;
+  // The supervising officer's voice (the terminal's recvonly audio m-line):
+  // RTP packets and the wall-clock times (UTC, ms since 1970) of the first and
+  // the last one; nullopt before any arrived.
+  std::uint64_t officer_audio_packets = 0;
+  std::optional<std::int64_t> officer_audio_first_ms;
+  std::optional<std::int64_t> officer_audio_last_ms;
+  // The last RTP buffer of any incoming stream (picture, sound, officer's
+  // voice), UTC ms since 1970: when media stopped after the end.
+  std::optional<std::int64_t> remote_media_last_ms;
 };
 
 // What the supervision of the meeting told this terminal (all times: `at` is
@@ -123,5 +132,7 @@ class CallReport {
 
 // Current UTC time as "2024-05-01T12:34:56.789Z".
 std::string iso_now();
+// The same format for a time given as UTC milliseconds since 1970.
+std::string iso_from_unix_ms(std::int64_t unix_ms);
 
 }  // namespace huijian::terminals

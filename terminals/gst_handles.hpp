@@ -12,6 +12,7 @@ struct GstObjectUnref {
     if (p) gst_object_unref(p);
   }
 };
+using GstObjectPtr = std::unique_ptr<GstObject, GstObjectUnref>;
 using GstElementPtr = std::unique_ptr<GstElement, GstObjectUnref>;
 using GstPadPtr = std::unique_ptr<GstPad, GstObjectUnref>;
 using GstBusPtr = std::unique_ptr<GstBus, GstObjectUnref>;

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
+
 #define GST_USE_UNSTABLE_API
 #include <gst/sdp/sdp.h>
 #include <gst/video/navigation.h>
@@ -21,6 +23,21 @@ std::shared_ptr<spdlog::logger> log() {
   static auto logger = component_logger("media");
   return logger;
 }
+
+// Wall-clock now as UTC ms since 1970: what the report's `at` times are made
+// of. Called per incoming RTP buffer, so it must stay cheap (a vDSO clock read).
+std::int64_t unix_ms_now() noexcept {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// RTP packets in one probe call: a buffer, or each buffer of a list.
+std::uint64_t packets_in(GstPadProbeInfo* info) noexcept {
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) return gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  return 1;
+}
+
+constexpr auto kRtpBufferProbe = static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
 
 GstElementPtr by_name(GstElement* bin, const char* name) {
   return GstElementPtr(gst_bin_get_by_name(GST_BIN(bin), name));
@@ -79,6 +96,7 @@ void MediaPipeline::start() {
     webrtc_ = by_name(pipeline_.get(), element::webrtc).get();  // the pipeline keeps it alive
     restrict_ice_addresses();
     connect_webrtc_signals();
+    add_officer_voice_transceiver();  // before PLAYING: the first offer must have it
   }
 
   GstBusPtr bus(gst_element_get_bus(pipeline_.get()));
@@ -102,6 +120,7 @@ void MediaPipeline::stop() noexcept {
     bus_watch_ = 0;
   }
   webrtc_ = nullptr;
+  officer_transceiver_.reset();
   pipeline_.reset();
 }
 
@@ -148,6 +167,27 @@ void MediaPipeline::connect_webrtc_signals() {
   }
 }
 
+// The officer's voice: one more audio m-line, recvonly, after the terminal's
+// own audio and video (their transceivers come from the request pads made
+// while the pipeline was parsed, so this one is the last m-line of the offer).
+void MediaPipeline::add_officer_voice_transceiver() {
+  GstCapsPtr caps(gst_caps_from_string(officer_voice_caps().c_str()));
+  if (!caps) throw MediaError("bad officer-voice caps: " + officer_voice_caps());
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &trans);
+  if (!trans) throw MediaError("webrtcbin refused the officer-voice transceiver (recvonly Opus)");
+  officer_transceiver_.reset(GST_OBJECT(trans));  // the signal returns a reference of our own
+  log()->info("officer-voice transceiver added (recvonly Opus, payload type {})", kOfficerVoicePayloadType);
+}
+
+bool MediaPipeline::is_officer_voice_pad(GstPad* pad) const {
+  if (!officer_transceiver_) return false;
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(pad, "transceiver", &trans, nullptr);
+  GstObjectPtr owned(trans ? GST_OBJECT(trans) : nullptr);
+  return owned && owned.get() == officer_transceiver_.get();
+}
+
 // --- offer / answer -------------------------------------------------------
 
 void MediaPipeline::on_negotiation_needed_cb(GstElement*, gpointer data) {
@@ -188,6 +228,7 @@ void MediaPipeline::on_offer_created(GstPromise* promise) {
   gst_promise_unref(promise);
 
   run_on_main([this, error, text] {
+    if (!webrtc_) return;  // stopped meanwhile
     if (!error.empty()) return listener_.on_media_error("cannot create the offer: " + error);
     std::string fixed = fix_h264_fmtp(text);
     GstSDPMessage* msg = nullptr;
@@ -198,12 +239,14 @@ void MediaPipeline::on_offer_created(GstPromise* promise) {
     g_signal_emit_by_name(webrtc_, "set-local-description", desc, nullptr);
     gst_webrtc_session_description_free(desc);
     log()->info("local offer ready ({} m-lines)", local_mids_.size());
+    log()->debug("local offer:\n{}", fixed);
     listener_.on_local_offer(fixed);
   });
 }
 
 void MediaPipeline::set_remote_answer(const std::string& sdp) {
   if (!webrtc_) throw MediaError("no webrtcbin to take the answer");
+  log()->debug("server's answer:\n{}", sdp);
   GstSDPMessage* msg = nullptr;
   if (gst_sdp_message_new_from_text(sdp.c_str(), &msg) != GST_SDP_OK) {
     if (msg) gst_sdp_message_free(msg);
@@ -295,6 +338,9 @@ void MediaPipeline::on_incoming_pad(GstPad* pad) {
     if (const char* m = gst_structure_get_string(s, "media")) media = m;
   }
   const bool video = media == "video";
+  // The officer's voice is audio too; its transceiver tells it apart from
+  // the other party's sound, which keeps arriving on the first audio m-line.
+  const bool officer_voice = !video && is_officer_voice_pad(pad);
   if (!video && media != "audio") {
     log()->warn("incoming stream of unknown media '{}' discarded", media);
     GstElement* sink = gst_element_factory_make("fakesink", nullptr);
@@ -317,6 +363,7 @@ void MediaPipeline::on_incoming_pad(GstPad* pad) {
   gst_bin_add(GST_BIN(pipeline_.get()), branch);
 
   if (video) {
+    gst_pad_add_probe(pad, kRtpBufferProbe, &MediaPipeline::note_remote_media_cb, this, nullptr);
     auto dec = by_name(branch, "remote_vdec");
     GstPadPtr decsrc(gst_element_get_static_pad(dec.get(), "src"));
     gst_pad_add_probe(decsrc.get(), GST_PAD_PROBE_TYPE_BUFFER, &MediaPipeline::count_video_cb, this, nullptr);
@@ -324,11 +371,17 @@ void MediaPipeline::on_incoming_pad(GstPad* pad) {
     GstPadPtr qsrc(gst_element_get_static_pad(queue.get(), "src"));
     gst_pad_add_probe(qsrc.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &MediaPipeline::navigation_cb, this, nullptr);
   } else {
-    gst_pad_add_probe(pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-                      &MediaPipeline::count_audio_cb, this, nullptr);
+    gst_pad_add_probe(pad, kRtpBufferProbe,
+                      officer_voice ? &MediaPipeline::count_officer_audio_cb : &MediaPipeline::count_audio_cb, this,
+                      nullptr);
+    // Both sounds go to the one playback mixer (the speaker, or the fakesink
+    // headless), so the person at the terminal hears the officer over the
+    // conversation, and the echo canceller's probe sees both.
     auto mixer = by_name(pipeline_.get(), element::playback_mixer);
     if (!gst_element_link(branch, mixer.get())) {
-      run_on_main([this] { listener_.on_media_error("cannot link remote audio to the speaker"); });
+      std::string message = officer_voice ? "cannot link the officer's voice to the speaker"
+                                          : "cannot link remote audio to the speaker";
+      run_on_main([this, message] { listener_.on_media_error(message); });
       return;
     }
   }
@@ -340,17 +393,35 @@ void MediaPipeline::on_incoming_pad(GstPad* pad) {
     run_on_main([this, message] { listener_.on_media_error(message); });
     return;
   }
-  log()->info("incoming {} stream linked", media);
+  if (officer_voice) {
+    GCharPtr name(gst_pad_get_name(pad));
+    log()->info("officer voice stream linked ({})", name ? name.get() : "?");
+  } else {
+    log()->info("incoming {} stream linked", media);
+  }
 }
 
 GstPadProbeReturn MediaPipeline::count_audio_cb(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<MediaPipeline*>(data);
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    self->remote_audio_packets_.fetch_add(gst_buffer_list_length(GST_PAD_PROBE_INFO_BUFFER_LIST(info)),
-                                          std::memory_order_relaxed);
-  } else {
-    self->remote_audio_packets_.fetch_add(1, std::memory_order_relaxed);
-  }
+  self->remote_audio_packets_.fetch_add(packets_in(info), std::memory_order_relaxed);
+  self->remote_media_last_ms_.store(unix_ms_now(), std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+GstPadProbeReturn MediaPipeline::count_officer_audio_cb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* self = static_cast<MediaPipeline*>(data);
+  const std::int64_t now = unix_ms_now();
+  self->officer_audio_packets_.fetch_add(packets_in(info), std::memory_order_relaxed);
+  std::int64_t none = 0;
+  self->officer_audio_first_ms_.compare_exchange_strong(none, now, std::memory_order_relaxed);
+  self->officer_audio_last_ms_.store(now, std::memory_order_relaxed);
+  self->remote_media_last_ms_.store(now, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+// Incoming video: only the time (frames are counted after the decoder).
+GstPadProbeReturn MediaPipeline::note_remote_media_cb(GstPad*, GstPadProbeInfo*, gpointer data) {
+  static_cast<MediaPipeline*>(data)->remote_media_last_ms_.store(unix_ms_now(), std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
 }
 
@@ -463,6 +534,14 @@ MediaCounters MediaPipeline::counters() const noexcept {
   c.remote_height = remote_height_.load(std::memory_order_relaxed);
   c.remote_audio_packets = remote_audio_packets_.load(std::memory_order_relaxed);
   c.local_frames_sent = local_frames_.load(std::memory_order_relaxed);
+  c.officer_audio_packets = officer_audio_packets_.load(std::memory_order_relaxed);
+  auto time = [](const std::atomic<std::int64_t>& ms) -> std::optional<std::int64_t> {
+    std::int64_t v = ms.load(std::memory_order_relaxed);
+    return v != 0 ? std::optional<std::int64_t>(v) : std::nullopt;
+  };
+  c.officer_audio_first_ms = time(officer_audio_first_ms_);
+  c.officer_audio_last_ms = time(officer_audio_last_ms_);
+  c.remote_media_last_ms = time(remote_media_last_ms_);
   return c;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The terminal's GStreamer pipeline around webrtcbin: sends the local picture
-// and sound, decodes and plays (or counts, headless) what the other side sends,
+// and sound, decodes and plays (or counts, headless) what the other side sends
+// and the voice of an interjecting officer (a third, recvonly audio m-line),
 // and reports offer, candidates and connection states to its listener.
 //
 // Threading: construct, call and destroy on the thread that runs the default
@@ -13,6 +14,7 @@
 #include "terminals/signaling_messages.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -68,6 +70,8 @@ class MediaPipeline {
   void run_on_main(std::function<void()> fn);
   void restrict_ice_addresses();
   void connect_webrtc_signals();
+  void add_officer_voice_transceiver();
+  bool is_officer_voice_pad(GstPad* pad) const;
   void on_negotiation_needed();
   void on_offer_created(GstPromise* promise);
   void on_remote_description_set();
@@ -82,6 +86,8 @@ class MediaPipeline {
   static void on_notify_cb(GObject*, GParamSpec* pspec, gpointer self);
   static gboolean on_bus_message_cb(GstBus*, GstMessage* message, gpointer self);
   static GstPadProbeReturn count_audio_cb(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn count_officer_audio_cb(GstPad*, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn note_remote_media_cb(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn count_video_cb(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn count_local_cb(GstPad*, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn navigation_cb(GstPad*, GstPadProbeInfo* info, gpointer self);
@@ -92,13 +98,23 @@ class MediaPipeline {
   std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
   GstElementPtr pipeline_;
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
+  // The recvonly audio transceiver for the officer's voice; set before the
+  // pipeline plays, compared with incoming pads' transceivers (streaming threads).
+  GstObjectPtr officer_transceiver_;
   guint bus_watch_ = 0;
   bool offer_requested_ = false;
   bool remote_set_ = false;
   std::vector<IceCandidate> pending_remote_candidates_;
   std::vector<std::string> local_mids_;
 
+  // Written by probes on webrtcbin's source pads (streaming threads), read by
+  // counters(): relaxed atomics, nothing allocated per buffer. Times are UTC
+  // ms since 1970, 0 = none yet.
   std::atomic<std::uint64_t> remote_audio_packets_{0};
+  std::atomic<std::uint64_t> officer_audio_packets_{0};
+  std::atomic<std::int64_t> officer_audio_first_ms_{0};
+  std::atomic<std::int64_t> officer_audio_last_ms_{0};
+  std::atomic<std::int64_t> remote_media_last_ms_{0};
   std::atomic<std::uint64_t> remote_frames_{0};
   std::atomic<int> remote_width_{0};
   std::atomic<int> remote_height_{0};

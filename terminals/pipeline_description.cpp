@@ -92,6 +92,13 @@ std::string describe_pipeline(const MediaConfig& c) {
          " ! queue name=vsendqueue ! " + element::webrtc + ".  " + audio + " ! queue ! " + element::webrtc + ".  " + playback;
 }
 
+std::string officer_voice_caps() {
+  // encoding-params: the relay accepts Opus only as OPUS/48000/2 in rtpmap.
+  return fmt::format("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2,"
+                     "payload={}",
+                     kOfficerVoicePayloadType);
+}
+
 std::string describe_receive_branch(bool video, bool headless) {
   if (video) {
     return std::string("queue ! rtph264depay ! h264parse ! avdec_h264 name=remote_vdec ! videoconvert"

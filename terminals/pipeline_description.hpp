@@ -39,13 +39,24 @@ inline constexpr const char* playback_mixer = "playmix";
 
 inline constexpr int kVideoPayloadType = 102;
 inline constexpr int kAudioPayloadType = 111;
+// The officer's voice arrives on a third, recvonly audio m-line (see
+// docs/protocol.md "The officer's voice (terminals)"). Opus like the
+// conversation, but on its own payload type, so webrtcbin can tell the two
+// audio streams apart by payload type as well as by the SSRCs of the answer.
+inline constexpr int kOfficerVoicePayloadType = 110;
+static_assert(kOfficerVoicePayloadType != kAudioPayloadType && kOfficerVoicePayloadType != kVideoPayloadType);
 inline constexpr const char* kH264ProfileLevelId = "42e01f";
 
 // The sending side (+ the audio playback tail that carries the echo probe).
 std::string describe_pipeline(const MediaConfig& config);
 
+// The caps of the recvonly officer-voice transceiver (webrtcbin
+// "add-transceiver"): Opus 48000/2 on kOfficerVoicePayloadType.
+std::string officer_voice_caps();
+
 // The decoding branch for one incoming stream, as bin text with one unlinked
-// sink pad. `video` picks the H.264 or the Opus branch.
+// sink pad. `video` picks the H.264 or the Opus branch; the officer's voice
+// uses the Opus branch too and is mixed into the same playback.
 std::string describe_receive_branch(bool video, bool headless);
 
 // webrtcbin writes the profile-level-id of the SPS (e.g. 42c028 for 1080p,

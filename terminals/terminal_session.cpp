@@ -20,6 +20,11 @@ constexpr auto kEndedMessageWait = std::chrono::milliseconds(1000);
 constexpr auto kWarningShown = std::chrono::seconds(20);
 constexpr auto kTimeChangeShown = std::chrono::seconds(15);
 constexpr auto kNoticeShown = std::chrono::seconds(30);
+// After a connected meeting ended the terminal keeps receiving this long
+// before it writes the report and exits. The relay must stop forwarding when
+// a meeting ends; a terminal that left at once could not tell whether media
+// still came (remote_media_last_at in the report), so it watches a while.
+constexpr auto kMediaDrainAfterEnd = std::chrono::milliseconds(1000);
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = component_logger("terminal");
@@ -64,6 +69,8 @@ int TerminalSession::run() {
           auto* self = static_cast<TerminalSession*>(data);
           if (self->connected_at_ && !self->ended_ && !self->ending_) {
             self->end_meeting("terminal stopped");
+          } else if (self->drain_outcome_) {
+            self->finish_drain();  // the meeting ended properly; only the drain is cut short
           } else {
             self->finish(false, "stopped by signal");
           }
@@ -88,6 +95,7 @@ int TerminalSession::run() {
   if (options_.exit_after_s) {
     double s = *options_.exit_after_s;
     exit_after_timer_ = MainLoopTimer(std::chrono::milliseconds(static_cast<long long>(s * 1000)), false, [this, s] {
+      if (drain_outcome_) return finish_drain();  // the meeting has ended; the bound only cuts the drain short
       report_.add_error(fmt::format("exit-after bound of {} s reached", s));
       finish(false, fmt::format("exit-after {} s reached", s));
     });
@@ -178,6 +186,7 @@ void TerminalSession::on_signaling_message(std::string text) {
 void TerminalSession::on_signaling_closed(std::string reason) {
   post_to_main(alive_, [this, reason = std::move(reason)] {
     if (finished_) return;
+    if (drain_outcome_) return;  // the meeting ended; the drain timer finishes the run
     if (ended_) return finish(true, "meeting ended");
     report_.add_error("signaling: " + reason);
     say("与服务器的连接已断开: " + reason);
@@ -187,6 +196,11 @@ void TerminalSession::on_signaling_closed(std::string reason) {
 
 void TerminalSession::handle_message(const std::string& text) {
   if (finished_) return;
+  if (ended_) {
+    // During the media drain: the meeting's record is complete.
+    log()->debug("server message after the end ignored");
+    return;
+  }
   try {
     ServerMessage message = parse_server_message(text);
     std::visit([this](const auto& m) { handle(m); }, message);
@@ -408,9 +422,23 @@ void TerminalSession::on_meeting_ended(const std::string& by, const std::string&
   ended_ = true;
   say(fmt::format("会见已结束{}{}", by.empty() ? "" : " (" + by + ")", reason.empty() ? "" : ": " + reason));
   update_overlay();
-  finish(connected_at_.has_value(),
-         connected_at_ ? "meeting ended" + (by.empty() ? "" : " by " + by) + (reason.empty() ? "" : ": " + reason)
-                       : "meeting ended before it connected" + (reason.empty() ? "" : ": " + reason));
+  const bool ok = connected_at_.has_value();
+  std::string outcome =
+      connected_at_ ? "meeting ended" + (by.empty() ? "" : " by " + by) + (reason.empty() ? "" : ": " + reason)
+                    : "meeting ended before it connected" + (reason.empty() ? "" : ": " + reason);
+  if (!connected_at_ || !media_) return finish(ok, outcome);
+  end_wait_timer_.cancel();
+  duration_timer_.cancel();
+  drain_outcome_.emplace(ok, std::move(outcome));
+  log()->info("meeting ended; still receiving for {} ms before the report is written",
+              std::chrono::duration_cast<std::chrono::milliseconds>(kMediaDrainAfterEnd).count());
+  drain_timer_ = MainLoopTimer(kMediaDrainAfterEnd, false, [this] { finish_drain(); });
+}
+
+void TerminalSession::finish_drain() {
+  if (!drain_outcome_) return;
+  auto [ok, reason] = *drain_outcome_;
+  finish(ok, reason);
 }
 
 void TerminalSession::finish(bool ok, const std::string& reason) {
@@ -424,6 +452,9 @@ void TerminalSession::finish(bool ok, const std::string& reason) {
   overlay_timer_.cancel();
   end_wait_timer_.cancel();
   ended_message_timer_.cancel();
+  drain_timer_.cancel();
+  // Sampled here, at the very end of the run (after the drain when the
+  // meeting ended): the report holds the final counters and times.
   if (media_) report_.set_media(media_->counters());
   report_.set_exit_reason(reason);
   if (!options_.report_file.empty()) {
@@ -458,6 +489,11 @@ void TerminalSession::on_connection_state(const std::string& kind, const std::st
   report_.add_connection_state(kind, state, iso_now());
   log()->info("{} state: {}", kind, state);
   if ((kind == "peer" || kind == "ice") && state == "failed") {
+    if (ended_) {
+      // During the drain after the end: the relay lets the peer go; no fault of the meeting.
+      log()->info("{} connection failed after the meeting ended", kind);
+      return;
+    }
     report_.add_error(kind + " connection failed");
     say("媒体连接失败");
     if (options_.headless && !finished_) {
@@ -485,7 +521,9 @@ void TerminalSession::on_key(const std::string& key) {
     if (!options_.is_lawyer()) return say("c (接通) 是律师终端的按键; 请按 r 就位");
     press_connect();
   } else if (key == "q" || key == "Q") {
-    if (welcomed_ && !ended_) {
+    if (drain_outcome_) {
+      finish_drain();
+    } else if (welcomed_ && !ended_) {
       end_meeting("ended by " + options_.device);
     } else {
       finish(false, "quit before the meeting");
@@ -494,6 +532,11 @@ void TerminalSession::on_key(const std::string& key) {
 }
 
 void TerminalSession::on_media_error(const std::string& message) {
+  if (drain_outcome_) {
+    // After the end the relay lets the peer go; what breaks then is no fault of the meeting.
+    log()->warn("media after the meeting ended: {}", message);
+    return;
+  }
   report_.add_error("media: " + message);
   log()->error("media: {}", message);
   say("媒体错误: " + message);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace huijian::terminals {
@@ -73,6 +74,8 @@ class TerminalSession : public MediaPipelineListener, public SignalingClientList
   void end_meeting(const std::string& reason);
   void on_meeting_ended(const std::string& by, const std::string& reason);
   void finish(bool ok, const std::string& reason);
+  // Ends the media drain after the meeting ended now, with its outcome.
+  void finish_drain();
   void update_overlay();
   // The status line (bottom of the picture, and the report): end reason,
   // officer speaking, the latest time warning, time change and notice.
@@ -122,6 +125,11 @@ class TerminalSession : public MediaPipelineListener, public SignalingClientList
   MainLoopTimer end_wait_timer_;
   MainLoopTimer ended_message_timer_;
   MainLoopTimer self_test_timer_;
+  // After a connected meeting ended, the pipeline keeps receiving for a moment
+  // before the report is written (see kMediaDrainAfterEnd); the run's outcome
+  // (exit ok, reason) waits here meanwhile.
+  std::optional<std::pair<bool, std::string>> drain_outcome_;
+  MainLoopTimer drain_timer_;
   guint stdin_watch_ = 0;
   std::vector<guint> signal_watches_;
 };

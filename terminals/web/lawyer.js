@@ -20,9 +20,15 @@
 // shows the time left, the warnings and notices in a banner, the speaking
 // indicator on the picture and the reason in the end overlay.
 //
+// The officer's voice: the offer has a third m-line, audio recvonly, after
+// this page's own audio and video; the relay sends an interjecting officer's
+// voice on it (docs/protocol.md "The officer's voice (terminals)"). It plays
+// through its own hidden <audio> element; the detainee's sound keeps coming
+// on the first audio m-line.
+//
 // window.huijian exposes the state for tests: { state, pc, events, connectedAt,
 // meeting, endsAt, timeUpdates, warnings, notices, officerSpeaking, endCode,
-// ... , connect(), end(reason) }.
+// officerTransceiver, ... , connect(), end(reason), officerVoiceStats() }.
 
 const MAX_MESSAGE_CHARS = 64 * 1024;   // the server's limit; anything larger is dropped
 const MAX_EVENTS = 2000;               // bounded history for tests
@@ -58,6 +64,7 @@ const ui = {
   callTimeBig: $('call-time-big'), remainingTime: $('remaining-time'), remainingBig: $('remaining-big'),
   noticeBanner: $('notice-banner'), noticeText: $('notice-text'), noticeClose: $('notice-close'),
   officerSpeaking: $('officer-speaking'), call: $('call'), remoteVideo: $('remote-video'), remoteAudio: $('remote-audio'),
+  officerAudio: $('officer-audio'),
   remoteLabel: $('remote-label'), remotePlaceholder: $('remote-placeholder'), localVideo: $('local-video'),
   localLabel: $('local-label'), endButton: $('end-button'), readyOverlay: $('ready-overlay'),
   connectButton: $('connect-button'), endedOverlay: $('ended-overlay'), endedReason: $('ended-reason'),
@@ -93,8 +100,10 @@ const huijian = {
   auto: autoMode,
   localStream: null,
   remoteStream: null,
+  officerTransceiver: null,  // the recvonly audio transceiver of the officer's voice
   connect: () => pressConnect('api'),
   end: (reason) => sendEnd(reason || '律师结束会见 · ended by the lawyer'),
+  officerVoiceStats: () => officerVoiceStats(),
 };
 window.huijian = huijian;
 
@@ -582,6 +591,13 @@ async function startMedia() {
   });
   pc.addEventListener('icegatheringstatechange', () => record('ice', { iceGatheringState: pc.iceGatheringState }));
   pc.addEventListener('track', (ev) => {
+    if (huijian.officerTransceiver && ev.transceiver === huijian.officerTransceiver) {
+      // Kept apart from the detainee's sound and picture (remoteStream).
+      record('media', { remoteTrack: ev.track.kind, officerVoice: true, mid: ev.transceiver.mid });
+      ui.officerAudio.srcObject = new MediaStream([ev.track]);
+      ui.officerAudio.play().catch((e) => record('media', { officerAudioPlay: e.name }));
+      return;
+    }
     record('media', { remoteTrack: ev.track.kind });
     huijian.remoteStream.addTrack(ev.track);
     if (ev.track.kind === 'audio') {
@@ -607,6 +623,8 @@ async function startMedia() {
     sendEncodings: [{ maxBitrate: 4_000_000, maxFramerate: 30 }],
   });
   preferH264(video);
+  // Last: the officer's voice, receive only (the relay answers it sendonly).
+  huijian.officerTransceiver = pc.addTransceiver('audio', { direction: 'recvonly' });
 
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
@@ -615,6 +633,31 @@ async function startMedia() {
   if (offerSent) {
     for (const c of pendingLocalCandidates.splice(0)) send(c);
   }
+}
+
+// The officer's voice as received: the inbound-rtp stats of the officer
+// transceiver's mid. Also after the end (the closed connection keeps its last
+// stats; if it cannot give them, the last figure read is returned).
+let lastOfficerVoice = { packetsReceived: 0, mid: null };
+async function officerVoiceStats() {
+  const pc = huijian.pc;
+  const t = huijian.officerTransceiver;
+  if (!pc || !t) return { ...lastOfficerVoice };
+  const mid = t.mid ?? lastOfficerVoice.mid;
+  const trackId = t.receiver?.track?.id;
+  let stats;
+  try {
+    stats = await pc.getStats();
+  } catch (e) {
+    return { ...lastOfficerVoice };
+  }
+  let packetsReceived = 0;
+  stats.forEach((s) => {
+    if (s.type !== 'inbound-rtp' || s.kind !== 'audio') return;
+    if (s.mid !== undefined ? s.mid === mid : s.trackIdentifier === trackId) packetsReceived = s.packetsReceived ?? 0;
+  });
+  lastOfficerVoice = { packetsReceived: Math.max(packetsReceived, lastOfficerVoice.packetsReceived), mid };
+  return { ...lastOfficerVoice };
 }
 
 function onLocalCandidate(candidate) {

@@ -110,3 +110,43 @@ TEST_CASE("CallReport: supervision entries (call time, warnings, notices, office
   CHECK(j["end"]["by"] == "officer");
   CHECK(j["end"]["at"] == "t7");
 }
+
+TEST_CASE("CallReport: the media object has every counter, the officer's voice and when media last came") {
+  CallReport r("lawyer-1", "lawyer");
+  MediaCounters c;
+  c.remote_frames_decoded = 300;
+  c.remote_audio_packets = 500;
+  c.officer_audio_packets = 150;
+  c.officer_audio_first_ms = 1795424760123;  // 2026-11-23T09:06:00.123Z
+  c.officer_audio_last_ms = 1795424763004;
+  c.remote_media_last_ms = 1795424770999;
+  r.set_media(c);
+  json j = r.to_json();
+  REQUIRE(j["media"].is_object());
+  const json& m = j["media"];
+  CHECK(m["officer_audio_packets"] == 150);
+  CHECK(m["officer_audio_first_at"] == "2026-11-23T09:06:00.123Z");
+  CHECK(m["officer_audio_last_at"] == "2026-11-23T09:06:03.004Z");
+  CHECK(m["remote_media_last_at"] == "2026-11-23T09:06:10.999Z");
+  // The officer's voice is not the other party's sound.
+  CHECK(m["remote_audio_packets"] == 500);
+  CHECK(m["remote_frames_decoded"] == 300);
+  // The counters the existing tests read stay at the top level, unchanged.
+  CHECK(j["remote_audio_packets"] == 500);
+  CHECK(j["remote_frames_decoded"] == 300);
+  CHECK_FALSE(j.contains("officer_audio_packets"));
+}
+
+TEST_CASE("CallReport: no officer voice and no media mean 0 packets and null times") {
+  json m = CallReport("det-1", "detainee").to_json()["media"];
+  CHECK(m["officer_audio_packets"] == 0);
+  CHECK(m["officer_audio_first_at"].is_null());
+  CHECK(m["officer_audio_last_at"].is_null());
+  CHECK(m["remote_media_last_at"].is_null());
+}
+
+TEST_CASE("CallReport: iso_from_unix_ms formats UTC with milliseconds, also around 1970") {
+  CHECK(iso_from_unix_ms(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(iso_from_unix_ms(1795424760123) == "2026-11-23T09:06:00.123Z");
+  CHECK(iso_from_unix_ms(-1) == "1969-12-31T23:59:59.999Z");
+}

@@ -113,6 +113,25 @@ TEST_CASE("describe_pipeline: every variant parses into a GStreamer pipeline wit
   }
 }
 
+TEST_CASE("officer_voice_caps: Opus 48000/2 on a payload type the conversation and the picture do not use") {
+  gst_init(nullptr, nullptr);
+  GstCaps* caps = gst_caps_from_string(officer_voice_caps().c_str());
+  REQUIRE(caps);
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  CHECK(std::string(gst_structure_get_name(s)) == "application/x-rtp");
+  CHECK(std::string(gst_structure_get_string(s, "media")) == "audio");
+  CHECK(std::string(gst_structure_get_string(s, "encoding-name")) == "OPUS");
+  CHECK(std::string(gst_structure_get_string(s, "encoding-params")) == "2");
+  int rate = 0, pt = 0;
+  CHECK(gst_structure_get_int(s, "clock-rate", &rate));
+  CHECK(rate == 48000);
+  CHECK(gst_structure_get_int(s, "payload", &pt));
+  CHECK(pt == kOfficerVoicePayloadType);
+  CHECK(pt != kAudioPayloadType);
+  CHECK(pt != kVideoPayloadType);
+  gst_caps_unref(caps);
+}
+
 TEST_CASE("format_call_time: hours, minutes, seconds with leading zeros") {
   using std::chrono::seconds;
   CHECK(format_call_time(seconds(0)) == "00:00:00");
