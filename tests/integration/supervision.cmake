@@ -23,3 +23,11 @@ add_test(NAME supervision.browser_console
          COMMAND ${HJ_RUN} python3 ${CMAKE_CURRENT_SOURCE_DIR}/supervision_browser.py)
 set_tests_properties(supervision.browser_console PROPERTIES ENVIRONMENT "${HJ_ENV}" TIMEOUT 240
                      RESOURCE_LOCK media)
+# The officer console's media in Chromium: both pictures of a native <-> native
+# meeting, no sound for the officer, push-to-talk voice to both terminals, and
+# the time from the terminate click to the end of media
+# (tests/browser/officer_media.mjs).
+add_test(NAME supervision.officer_media_native
+         COMMAND ${HJ_RUN} python3 ${CMAKE_CURRENT_SOURCE_DIR}/supervision_officer_media.py)
+set_tests_properties(supervision.officer_media_native PROPERTIES ENVIRONMENT "${HJ_ENV}" TIMEOUT 300
+                     RESOURCE_LOCK media)
