@@ -11,3 +11,9 @@ set_tests_properties(bench.relay_smoke PROPERTIES ENVIRONMENT "HUIJIAN_BUILD_DIR
 add_test(NAME bench.export_smoke COMMAND ${PROJECT_SOURCE_DIR}/bench/export.sh --quick)
 set_tests_properties(bench.export_smoke PROPERTIES ENVIRONMENT "HUIJIAN_BUILD_DIR=${PROJECT_BINARY_DIR}"
                      TIMEOUT 400 RESOURCE_LOCK media LABELS bench)
+# bench/officer.sh with 2 meetings and 3 s windows: an officer console in
+# Chromium watches every meeting; fails unless every picture decodes, the
+# relay sends the officer pictures and no other RTP. Behaviour only.
+add_test(NAME bench.officer_smoke COMMAND ${PROJECT_SOURCE_DIR}/bench/officer.sh --meetings 2 --window 3)
+set_tests_properties(bench.officer_smoke PROPERTIES ENVIRONMENT "HUIJIAN_BUILD_DIR=${PROJECT_BINARY_DIR}"
+                     TIMEOUT 300 RESOURCE_LOCK media LABELS bench)
