@@ -36,6 +36,10 @@ ACTIONS = [
     {"type": "interjection_start", "meeting": "m-1"},
     {"type": "interjection_stop", "meeting": "m-1"},
     {"type": "terminate", "meeting": "m-1", "code": "violation_phone"},
+    # The pictures: a party or an anonymous connection may not watch (nor hear) a meeting.
+    {"type": "watch", "meeting": "m-1", "sdp": "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"},
+    {"type": "watch_candidate", "meeting": "m-1", "candidate": "", "sdpMid": "0"},
+    {"type": "unwatch", "meeting": "m-1"},
 ]
 SUPERVISION_TYPES = {"time", "time_warning", "notice", "officer_speaking", "ended"}
 
