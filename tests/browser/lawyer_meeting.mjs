@@ -14,10 +14,9 @@
 // always closed and its profile directory removed. The report is written in
 // every case.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+
+import { launchChromium, capturePage } from './chromium.mjs';
 
 function usage(msg) {
   if (msg) console.error(`lawyer_meeting: ${msg}`);
@@ -240,28 +239,9 @@ function absorbSample(s) {
 }
 
 async function main() {
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'huijian-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1600, height: 900 },
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream=fps=30', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-    ],
-  });
+  ({ context, profileDir } = await launchChromium(opts.chromium, { fps: 30 }));
   page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (m) => {
-    report.console.push(`${m.type()}: ${m.text()}`.slice(0, 500));
-    if (report.console.length > 500) report.console.shift();
-  });
-  page.on('pageerror', (e) => report.errors.push(`pageerror: ${e.message}`));
-  page.on('crash', () => report.errors.push('page crashed'));
+  capturePage(page, report, '');
 
   const resp = await page.goto(opts.url, { waitUntil: 'load', timeout: 20000 });
   if (!resp || !resp.ok()) {

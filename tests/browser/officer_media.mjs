@@ -30,10 +30,9 @@
 // arguments, 3 when the hard timeout fired. The browser is always closed and
 // its profile removed; the report is always written.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+
+import { launchChromium, closeChromium, capturePage, stepper } from './chromium.mjs';
 
 const opts = {
   base: null, officer: null, password: null, meeting: 'm-1', talkSeconds: 3,
@@ -92,8 +91,7 @@ async function finish(code, why) {
       new Promise((r) => { setTimeout(() => r(null), 2000).unref(); }),
     ]);
   }
-  try { if (context) await context.close(); } catch { /* closing anyway */ }
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await closeChromium(context, profileDir);
   if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(report, null, 2));
   process.exit(code);
 }
@@ -101,17 +99,7 @@ async function finish(code, why) {
 const hardStop = setTimeout(() => finish(3, `hard timeout of ${opts.timeout} s`), opts.timeout * 1000);
 hardStop.unref();
 
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    report.steps.push({ name, ok: true, ms: Date.now() - t0 });
-    log(`ok: ${name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    report.steps.push({ name, ok: false, ms: Date.now() - t0, error: String(e.message || e).slice(0, 800) });
-    throw new Error(`${name}: ${String(e.message || e).split('\n')[0]}`);
-  }
-}
+const step = stepper(report, log);
 
 // The a=<direction> of every m-section of one kind ("audio", "video"), with
 // its port (0 = rejected).
@@ -176,27 +164,9 @@ async function sampleAudio(label) {
 }
 
 async function main() {
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'huijian-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1600, height: 900 },
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream=fps=15', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-    ],
-  });
+  ({ context, profileDir } = await launchChromium(opts.chromium, { fps: 15 }));
   page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (m) => {
-    report.console.push(`officer ${m.type()}: ${m.text()}`.slice(0, 500));
-    if (report.console.length > 500) report.console.shift();
-  });
-  page.on('pageerror', (e) => report.errors.push(`officer pageerror: ${e.message}`));
-  page.on('crash', () => report.errors.push('officer page crashed'));
+  capturePage(page, report, 'officer');
   const tile = page.locator(`.tile[data-meeting="${opts.meeting}"]`);
   const wait = (fn, arg, seconds = 15) => page.waitForFunction(fn, arg, { timeout: seconds * 1000, polling: 200 });
 

@@ -11,10 +11,9 @@
 // Exit code: 0 when it stopped after being ready, 1 when the pictures never
 // all decoded, 2 for bad arguments.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+
+import { launchChromium, closeChromium } from './chromium.mjs';
 
 const opts = { base: null, officer: null, password: null, meetings: 4, ready: null, out: null, timeout: 180,
   chromium: '/usr/bin/chromium' };
@@ -63,8 +62,7 @@ async function stop(code, why) {
       }
     }
   } catch { /* closing anyway */ }
-  try { if (context) await context.close(); } catch { /* closing anyway */ }
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await closeChromium(context, profileDir);
   fs.writeFileSync(opts.out, JSON.stringify(result, null, 2));
   process.exit(code);
 }
@@ -74,20 +72,7 @@ process.on('SIGINT', () => stop(ready ? 0 : 1, 'interrupted'));
 setTimeout(() => stop(ready ? 0 : 1, `timeout of ${opts.timeout} s`), opts.timeout * 1000).unref();
 
 async function main() {
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'huijian-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1600, height: 900 },
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream=fps=30', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-    ],
-  });
+  ({ context, profileDir } = await launchChromium(opts.chromium, { fps: 30 }));
   page = context.pages()[0] ?? await context.newPage();
   await page.goto(`${opts.base}/officer.html`, { waitUntil: 'load', timeout: 20000 });
   await page.fill('#username', opts.officer);
