@@ -30,6 +30,8 @@
 // meeting, endsAt, timeUpdates, warnings, notices, officerSpeaking, endCode,
 // officerTransceiver, ... , connect(), end(reason), officerVoiceStats() }.
 
+import { preferH264 as preferVideoCodecs } from './h264.js';
+
 const MAX_MESSAGE_CHARS = 64 * 1024;   // the server's limit; anything larger is dropped
 const MAX_EVENTS = 2000;               // bounded history for tests
 const MAX_PENDING_CANDIDATES = 200;    // bound on candidates queued before the answer
@@ -520,41 +522,12 @@ let endOfCandidatesSent = false;
 const pendingLocalCandidates = [];
 const pendingRemoteCandidates = [];
 
-// Order video codecs: H.264 constrained baseline 42e01f packetization-mode=1
-// first (what the relay and the native terminals use), then other H.264 with
-// packetization-mode=1, then everything else in the browser's order.
-function fmtp(codec) {
-  const out = {};
-  for (const part of (codec.sdpFmtpLine || '').split(';')) {
-    const [k, v] = part.split('=');
-    if (k) out[k.trim().toLowerCase()] = (v ?? '').trim().toLowerCase();
-  }
-  return out;
-}
-
-function videoCodecRank(codec) {
-  if (codec.mimeType.toLowerCase() !== 'video/h264') return 2;
-  const f = fmtp(codec);
-  if (f['packetization-mode'] !== '1') return 2;
-  return f['profile-level-id'] === '42e01f' ? 0 : 1;
-}
-
+// H.264 constrained baseline first (h264.js); a browser without it is told.
 function preferH264(transceiver) {
-  if (typeof transceiver.setCodecPreferences !== 'function' || !window.RTCRtpReceiver?.getCapabilities) return;
-  const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
-  const sorted = codecs
-    .map((c, i) => ({ c, i, r: videoCodecRank(c) }))
-    .sort((a, b) => a.r - b.r || a.i - b.i)
-    .map((x) => x.c);
-  if (!sorted.length || videoCodecRank(sorted[0]) !== 0) {
-    showError('浏览器不支持 H.264 受限基线编码 · This browser lacks H.264 constrained baseline');
-  }
-  try {
-    transceiver.setCodecPreferences(sorted);
-    record('media', { codecs: sorted.slice(0, 3).map((c) => `${c.mimeType} ${c.sdpFmtpLine || ''}`) });
-  } catch (e) {
-    record('media', { setCodecPreferencesFailed: e.message });
-  }
+  const result = preferVideoCodecs(transceiver);
+  if (!result) return;
+  if (!result.ok) showError('浏览器不支持 H.264 受限基线编码 · This browser lacks H.264 constrained baseline');
+  record('media', result.error ? { setCodecPreferencesFailed: result.error } : { codecs: result.codecs });
 }
 
 async function getLocalMedia() {

@@ -20,6 +20,8 @@
 // server says it is no longer valid. window.huijianOfficer exposes the state
 // for tests (watchStats() samples the pictures and audio counters per meeting).
 
+import { preferH264 as preferVideoCodecs } from './h264.js';
+
 const MAX_MESSAGE_CHARS = 256 * 1024;
 const MAX_EVENTS = 2000;
 const MAX_RECONNECTS = 5;
@@ -633,41 +635,13 @@ function attachMicrophone(tile) {
     .catch((e) => record('watch', { meeting: tile.id, microphoneFailed: e.message }));
 }
 
-// ---- codecs: H.264 constrained baseline 42e01f packetization-mode=1 first
-// (what the terminals send and the relay forwards without decoding), then
-// other H.264 with packetization-mode=1, then the rest in the browser's order.
-
-function fmtpOf(codec) {
-  const out = {};
-  for (const part of (codec.sdpFmtpLine || '').split(';')) {
-    const [k, v] = part.split('=');
-    if (k) out[k.trim().toLowerCase()] = (v ?? '').trim().toLowerCase();
-  }
-  return out;
-}
-
-function videoCodecRank(codec) {
-  if (codec.mimeType.toLowerCase() !== 'video/h264') return 2;
-  const f = fmtpOf(codec);
-  if (f['packetization-mode'] !== '1') return 2;
-  return f['profile-level-id'] === '42e01f' ? 0 : 1;
-}
+// ---- codecs: H.264 constrained baseline first (h264.js), as the terminals send it.
 
 function preferH264(transceiver, meeting) {
-  if (typeof transceiver.setCodecPreferences !== 'function' || !window.RTCRtpReceiver?.getCapabilities) return;
-  const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
-  const sorted = codecs
-    .map((c, i) => ({ c, i, r: videoCodecRank(c) }))
-    .sort((a, b) => a.r - b.r || a.i - b.i)
-    .map((x) => x.c);
-  if (!sorted.length || videoCodecRank(sorted[0]) !== 0) {
-    record('watch', { meeting, codecs: 'no H.264 constrained baseline in this browser' });
-  }
-  try {
-    transceiver.setCodecPreferences(sorted);
-  } catch (e) {
-    record('watch', { meeting, setCodecPreferencesFailed: e.message });
-  }
+  const result = preferVideoCodecs(transceiver);
+  if (!result) return;
+  if (!result.ok) record('watch', { meeting, codecs: 'no H.264 constrained baseline in this browser' });
+  if (result.error) record('watch', { meeting, setCodecPreferencesFailed: result.error });
 }
 
 // ---- starting and ending a watch
