@@ -81,13 +81,8 @@ MediaLeg::Section* MediaLeg::incoming_section(std::uint32_t ssrc, std::uint8_t p
   }
   // Not announced in the offer: learn it by payload type (each section has one).
   for (auto& s : sections_)
-    if (s.config.relay_receives && !s.source_ssrc && s.config.payload_type == payload_type) {
-      s.source_ssrc = ssrc;
-      return &s;
-    }
-  for (auto& s : sections_)
     if (s.config.relay_receives && s.config.payload_type == payload_type) {
-      s.source_ssrc = ssrc;  // the sender restarted with a new SSRC
+      s.source_ssrc = ssrc;
       return &s;
     }
   return nullptr;

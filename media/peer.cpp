@@ -8,6 +8,7 @@
 #include "media/packet_kind.hpp"
 #include "media/sdp.hpp"
 #include "media/srtp_session.hpp"
+#include "media/wire_bytes.hpp"
 
 namespace huijian::media {
 
@@ -250,9 +251,8 @@ bool Peer::send(std::span<const std::uint8_t> datagram) noexcept {
   // What leaves for an officer is checked at the socket: any RTP packet that
   // is not one of the two pictures is counted (and none should ever be).
   if (kind_ == PeerKind::Officer && datagram.size() >= 12 && classify_datagram(datagram) == PacketKind::Rtp) {
-    const std::uint32_t ssrc = (std::uint32_t{datagram[8]} << 24) | (std::uint32_t{datagram[9]} << 16) |
-                               (std::uint32_t{datagram[10]} << 8) | std::uint32_t{datagram[11]};
-    if (!leg_.sends_picture_ssrc(ssrc)) RelayCounterSet::bump(counters_.officer_audio_sent);
+    if (!leg_.sends_picture_ssrc(wire::load_u32(datagram.data() + 8)))
+      RelayCounterSet::bump(counters_.officer_audio_sent);
   }
   return ice_->send(datagram);
 }

@@ -828,6 +828,20 @@ void HttpApi::set_archives(ArchiveServices services) {
     exports_ = std::make_unique<CompositeExports>(services.data_dir / "exports", std::move(services.exporter));
 }
 
+template <typename Handle>
+auto HttpApi::audit_refusals(const Caller& caller, const std::string& action, const std::string& target,
+                             Handle&& handle) -> decltype(handle()) {
+  try {
+    return handle();
+  } catch (const ProtocolError& e) {
+    audit_.record(caller.actor, action, target, "refused:" + e.code(), e.what());
+    throw;
+  } catch (const std::exception& e) {
+    audit_.record(caller.actor, action, target, "refused:internal", e.what());
+    throw;
+  }
+}
+
 HttpReply HttpApi::archives(const HttpRequest& req, std::string_view path, std::string_view query,
                             const std::string& peer) {
   constexpr std::string_view prefix = "/api/archives";
@@ -866,7 +880,7 @@ HttpReply HttpApi::archives(const HttpRequest& req, std::string_view path, std::
   auto who = authorize(req, Need::Archive, action, target, peer);
   if (auto* refused = std::get_if<HttpResponse>(&who)) return std::move(*refused);
   const Caller& caller = std::get<Caller>(who);
-  try {
+  return audit_refusals(caller, action, target, [&]() -> HttpReply {
     if (!archive_repo_)
       throw ProtocolError("archive_unavailable", "this server has no archive configured");
     if (kind == Kind::List) return list_archives(req, query, caller);
@@ -875,13 +889,7 @@ HttpReply HttpApi::archives(const HttpRequest& req, std::string_view path, std::
     if (kind == Kind::Detail) return archive_detail(req, meeting, caller, action);
     if (kind == Kind::File) return archive_file(req, meeting, name, caller, action);
     return composite(req, meeting, caller, action);
-  } catch (const ProtocolError& e) {
-    audit_.record(caller.actor, action, target, "refused:" + e.code(), e.what());
-    throw;
-  } catch (const std::exception& e) {
-    audit_.record(caller.actor, action, target, "refused:internal", e.what());
-    throw;
-  }
+  });
 }
 
 HttpResponse HttpApi::list_archives(const HttpRequest& req, std::string_view query, const Caller& caller) {
@@ -1030,7 +1038,7 @@ HttpResponse HttpApi::case_record(const HttpRequest& req, const std::string& mee
   auto who = authorize(req, Need::Admin, action, meeting, peer);
   if (auto* refused = std::get_if<HttpResponse>(&who)) return std::move(*refused);
   const Caller& caller = std::get<Caller>(who);
-  try {
+  return audit_refusals(caller, action, meeting, [&]() -> HttpResponse {
     if (!archive_repo_) throw ProtocolError("archive_unavailable", "this server has no case records configured");
     if (!put) {
       auto c = archive_repo_->find_case(meeting);
@@ -1075,13 +1083,7 @@ HttpResponse HttpApi::case_record(const HttpRequest& req, const std::string& mee
     archive_repo_->put_case(c);
     audit_.record(caller.actor, action, meeting, "ok", c.case_id.empty() ? "" : "case " + c.case_id);
     return json_response(req, http::status::ok, case_json(c));
-  } catch (const ProtocolError& e) {
-    audit_.record(caller.actor, action, meeting, "refused:" + e.code(), e.what());
-    throw;
-  } catch (const std::exception& e) {
-    audit_.record(caller.actor, action, meeting, "refused:internal", e.what());
-    throw;
-  }
+  });
 }
 
 HttpResponse HttpApi::letter(const HttpRequest& req, const std::string& meeting, std::string_view query,
@@ -1096,7 +1098,7 @@ HttpResponse HttpApi::letter(const HttpRequest& req, const std::string& meeting,
   auto who = authorize(req, Need::Admin, action, meeting, peer);
   if (auto* refused = std::get_if<HttpResponse>(&who)) return std::move(*refused);
   const Caller& caller = std::get<Caller>(who);
-  try {
+  return audit_refusals(caller, action, meeting, [&]() -> HttpResponse {
     if (!archive_repo_) throw ProtocolError("archive_unavailable", "this server has no case records configured");
     auto kind = query_value(query, "kind").value_or("");
     if (kind != "commission" && kind != "legal_aid")
@@ -1136,13 +1138,7 @@ HttpResponse HttpApi::letter(const HttpRequest& req, const std::string& meeting,
     audit_.record(caller.actor, action, meeting, "ok",
                   fmt::format("{} {}, {} bytes, sha256 {}", kind, c.letter_content_type, bytes.size(), sha));
     return json_response(req, http::status::ok, case_json(c));
-  } catch (const ProtocolError& e) {
-    audit_.record(caller.actor, action, meeting, "refused:" + e.code(), e.what());
-    throw;
-  } catch (const std::exception& e) {
-    audit_.record(caller.actor, action, meeting, "refused:internal", e.what());
-    throw;
-  }
+  });
 }
 
 }  // namespace huijian::signaling

@@ -120,6 +120,11 @@ class HttpApi {
   HttpResponse case_record(const HttpRequest& request, const std::string& meeting, const std::string& peer);
   HttpResponse letter(const HttpRequest& request, const std::string& meeting, std::string_view query,
                       const std::string& peer);
+  // Runs `handle` for an authorised caller; whatever it throws (a refusal or
+  // a fault) is written to the audit trail as refused before it goes on.
+  template <typename Handle>
+  auto audit_refusals(const Caller& caller, const std::string& action, const std::string& target, Handle&& handle)
+      -> decltype(handle());
 
   std::filesystem::path web_root_;
   std::string admin_token_;
