@@ -1,6 +1,10 @@
 #include "media/ice_agent.hpp"
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <stun/usages/ice.h>
+
+#include <cstring>
 
 namespace huijian::media {
 
@@ -10,11 +14,17 @@ constexpr std::size_t kMaxCandidateLength = 512;
 }  // namespace
 
 IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
-                   std::uint16_t port_max, Listener& listener, Role role)
+                   std::uint16_t port_max, Listener& listener, Role role, IceCounters* counters)
     : listener_(listener),
       context_(context),
-      agent_(nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE)) {
+      agent_(nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE)),
+      role_(role),
+      counters_(counters ? *counters : own_counters_) {
   if (!agent_) throw IceError("could not create the ICE agent");
+  stun_agent_init(&stun_agent_, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                  static_cast<StunAgentUsageFlags>(STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS |
+                                                   STUN_AGENT_USAGE_USE_FINGERPRINT));
+  RAND_bytes(reinterpret_cast<unsigned char*>(&tie_breaker_), sizeof tie_breaker_);
   g_object_set(agent_.get(), "controlling-mode", role == Role::Controlling ? TRUE : FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE,
                "keepalive-conncheck", TRUE, nullptr);
   for (const auto& text : local_addresses) {
@@ -46,6 +56,13 @@ IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_
 }
 
 IceAgent::~IceAgent() {
+  if (reader_token_)
+    if (take_over_) {
+    g_source_destroy(take_over_);
+    g_source_unref(take_over_);
+  }
+  if (reader_token_) reader_->remove(reader_token_);
+  reader_token_ = 0;
   selected_fd_ = -1;
   selected_socket_.reset();
   if (agent_) {
@@ -53,6 +70,8 @@ IceAgent::~IceAgent() {
     g_signal_handlers_disconnect_by_data(agent_.get(), this);
     nice_agent_remove_stream(agent_.get(), stream_id_);
   }
+  agent_.reset();
+  if (parked_context_) g_main_context_unref(parked_context_);
 }
 
 void IceAgent::set_remote_credentials(const std::string& ufrag, const std::string& password) {
@@ -98,6 +117,27 @@ bool IceAgent::send(std::span<const std::uint8_t> datagram) noexcept {
 }
 
 void IceAgent::refresh_selected_pair() noexcept {
+  const int before = selected_fd_;
+  refresh_selected_socket();
+  // The socket we read is no longer the pair's: libnice reads again until the next take-over.
+  if (reader_token_ && selected_fd_ != before) release_receive();
+  if (ready_ && selected_fd_ >= 0 && !reader_token_ && !take_over_) {
+    take_over_ = g_idle_source_new();
+    g_source_set_callback(
+        take_over_,
+        [](gpointer data) -> gboolean {
+          auto* self = static_cast<IceAgent*>(data);
+          g_source_unref(self->take_over_);
+          self->take_over_ = nullptr;
+          self->take_over_receive();
+          return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(take_over_, context_);
+  }
+}
+
+void IceAgent::refresh_selected_socket() noexcept {
   selected_fd_ = -1;
   selected_socket_.reset();
   selected_remote_length_ = 0;
@@ -160,7 +200,11 @@ void IceAgent::on_component_state(NiceAgent*, guint, guint, guint state, gpointe
     default:
       return;
   }
-  if (next == self->state_) return;
+  self->ready_ = state == NICE_COMPONENT_STATE_READY;
+  if (next == self->state_) {
+    self->refresh_selected_pair();  // CONNECTED -> READY: the take-over may start now
+    return;
+  }
   self->state_ = next;
   self->refresh_selected_pair();
   self->listener_.on_ice_state(next);
@@ -169,6 +213,117 @@ void IceAgent::on_component_state(NiceAgent*, guint, guint, guint state, gpointe
 void IceAgent::on_receive(NiceAgent*, guint, guint, guint len, gchar* buf, gpointer data) {
   static_cast<IceAgent*>(data)->listener_.on_ice_datagram(
       std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf), len));
+}
+
+}  // namespace huijian::media
+
+namespace huijian::media {
+
+void IceAgent::take_over_receive() noexcept {
+  if (reader_token_ || selected_fd_ < 0 || !ready_) return;
+  try {
+    if (!reader_) reader_ = SocketReader::for_context(context_);
+    reader_token_ = reader_->add(selected_fd_, *this);
+  } catch (const std::exception& e) {
+    spdlog::warn("[media] ICE: the selected socket stays with libnice: {}", e.what());
+    return;
+  }
+  // Keepalives as binding indications: a request of libnice's would now time
+  // out unanswered (its answers reach us, not libnice) and fail the pair.
+  g_object_set(agent_.get(), "keepalive-conncheck", FALSE, nullptr);
+  if (!parked_context_) parked_context_ = g_main_context_new();
+  nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, parked_context_, &IceAgent::on_receive, this);
+  IceCounters::bump(counters_.sockets_taken_over);
+}
+
+void IceAgent::release_receive() noexcept {
+  if (!reader_token_) return;
+  reader_->remove(reader_token_);
+  reader_token_ = 0;
+  nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, context_, &IceAgent::on_receive, this);
+}
+
+namespace {
+
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) noexcept {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+  }
+  return false;
+}
+
+// RFC 7983: STUN starts with 0 or 1 and carries the magic cookie.
+bool looks_like_stun(std::span<const std::uint8_t> d) noexcept {
+  return d.size() >= 20 && d[0] < 2 && d[4] == 0x21 && d[5] == 0x12 && d[6] == 0xa4 && d[7] == 0x42;
+}
+
+}  // namespace
+
+void IceAgent::on_socket_datagram(std::span<const std::uint8_t> datagram, const sockaddr_storage& from,
+                                  socklen_t from_length) noexcept {
+  if (looks_like_stun(datagram)) {
+    answer_stun(datagram, from, from_length);
+    return;
+  }
+  if (!same_address(from, selected_remote_)) {
+    IceCounters::bump(counters_.foreign_dropped);
+    return;
+  }
+  listener_.on_ice_datagram(datagram);
+}
+
+bool IceAgent::check_username(StunAgent*, StunMessage*, std::uint8_t* username, std::uint16_t username_length,
+                              std::uint8_t** password, std::size_t* password_length, void* data) {
+  auto* self = static_cast<IceAgent*>(data);
+  const std::string& ufrag = self->local_ufrag_;
+  // Requests to us name us first: "<our ufrag>:<their ufrag>".
+  if (username_length <= ufrag.size() || std::memcmp(username, ufrag.data(), ufrag.size()) != 0 ||
+      username[ufrag.size()] != ':')
+    return false;
+  *password = reinterpret_cast<std::uint8_t*>(self->local_password_.data());
+  *password_length = self->local_password_.size();
+  return true;
+}
+
+void IceAgent::answer_stun(std::span<const std::uint8_t> datagram, const sockaddr_storage& from,
+                           socklen_t from_length) noexcept {
+  StunMessage request{};
+  const StunValidationStatus status =
+      stun_agent_validate(&stun_agent_, &request, datagram.data(), datagram.size(), &IceAgent::check_username, this);
+  if (status != STUN_VALIDATION_SUCCESS || stun_message_get_class(&request) != STUN_REQUEST ||
+      stun_message_get_method(&request) != STUN_BINDING) {
+    IceCounters::bump(counters_.stun_ignored);
+    return;
+  }
+  std::uint8_t buffer[STUN_MAX_MESSAGE_SIZE_IPV6];
+  std::size_t length = sizeof buffer;
+  StunMessage response{};
+  bool controlling = role_ == Role::Controlling;
+  const StunUsageIceReturn made =
+      stun_usage_ice_conncheck_create_reply(&stun_agent_, &request, &response, buffer, &length, &from, from_length,
+                                            &controlling, tie_breaker_, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  if (made != STUN_USAGE_ICE_RETURN_SUCCESS || length == 0) {
+    IceCounters::bump(counters_.stun_ignored);
+    return;
+  }
+  ::sendto(selected_fd_, buffer, length, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&from),
+           from_length);
+  IceCounters::bump(counters_.consent_answered);
+  // The controlling side nominated another path (a terminal that moved): media follows it.
+  if (role_ == Role::Controlled && !same_address(from, selected_remote_) &&
+      stun_message_has_attribute(&request, STUN_ATTRIBUTE_USE_CANDIDATE) &&
+      from_length <= sizeof selected_remote_) {
+    selected_remote_ = from;
+    selected_remote_length_ = from_length;
+  }
 }
 
 }  // namespace huijian::media

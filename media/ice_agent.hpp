@@ -4,16 +4,27 @@
 // trickle both ways. The relay answers offers, so it is the controlled agent;
 // the load generator's synthetic terminals offer too, and control then. Knows nothing of DTLS
 // or SRTP: it hands every non-STUN datagram to its listener.
+//
+// Once libnice reports the component ready (checks done, a pair nominated),
+// the agent takes the selected pair's socket from libnice: it is read by the
+// worker's SocketReader in batches, consent checks (STUN binding requests)
+// are answered here with libnice's own STUN library, and libnice's keepalives
+// turn into binding indications, which want no answer. libnice keeps its
+// timers and sends, and never reads that socket again.
 
 #include <nice/agent.h>
+#include <stun/stunagent.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "media/socket_reader.hpp"
 
 namespace huijian::media {
 
@@ -24,7 +35,19 @@ class IceError : public std::runtime_error {
 
 enum class IceState { Gathering, Checking, Connected, Failed };
 
-class IceAgent {
+// What the agents of one worker did with the sockets they read themselves
+// (see the top); written by that worker only.
+struct IceCounters {
+  std::atomic<std::uint64_t> sockets_taken_over{0};  // selected sockets read by the SocketReader
+  std::atomic<std::uint64_t> consent_answered{0};    // binding requests answered after the take-over
+  std::atomic<std::uint64_t> stun_ignored{0};        // STUN that failed its check, or was not a request
+  std::atomic<std::uint64_t> foreign_dropped{0};     // non-STUN datagrams from an address that is not the pair's
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+class IceAgent final : private SocketReader::Client {
  public:
   class Listener {
    public:
@@ -37,10 +60,11 @@ class IceAgent {
 
   enum class Role { Controlled, Controlling };
 
-  // Runs on `context` (the caller's media worker). Throws IceError.
+  // Runs on `context` (the caller's media worker); counts into `counters` when given. Throws IceError.
   IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
-           std::uint16_t port_max, Listener& listener, Role role = Role::Controlled);
-  ~IceAgent();
+           std::uint16_t port_max, Listener& listener, Role role = Role::Controlled,
+           IceCounters* counters = nullptr);
+  ~IceAgent() override;
   IceAgent(const IceAgent&) = delete;
   IceAgent& operator=(const IceAgent&) = delete;
 
@@ -60,6 +84,9 @@ class IceAgent {
   // lock and stream lookup and GIO's message assembly are skipped.
   bool send(std::span<const std::uint8_t> datagram) noexcept;
   bool connected() const noexcept { return state_ == IceState::Connected; }
+  // True once the selected pair's socket is read by the worker's SocketReader instead of libnice.
+  bool reads_own_socket() const noexcept { return reader_token_ != 0; }
+  const IceCounters& counters() const noexcept { return counters_; }
 
  private:
   static void on_new_candidate(NiceAgent*, NiceCandidate*, gpointer self);
@@ -70,6 +97,17 @@ class IceAgent {
                                NiceCandidate* remote, gpointer self);
   // Caches the selected pair's socket and remote address for send(); clears the cache when none.
   void refresh_selected_pair() noexcept;
+  // Moves the selected pair's socket from libnice to the worker's SocketReader (see the top).
+  void refresh_selected_socket() noexcept;
+  void take_over_receive() noexcept;
+  void release_receive() noexcept;
+  // SocketReader::Client
+  void on_socket_datagram(std::span<const std::uint8_t> datagram, const sockaddr_storage& from,
+                          socklen_t from_length) noexcept override;
+  void answer_stun(std::span<const std::uint8_t> datagram, const sockaddr_storage& from,
+                   socklen_t from_length) noexcept;
+  static bool check_username(StunAgent*, StunMessage*, std::uint8_t* username, std::uint16_t username_length,
+                             std::uint8_t** password, std::size_t* password_length, void* self);
 
   struct AgentUnref {
     void operator()(NiceAgent* a) const noexcept { g_object_unref(a); }
@@ -88,6 +126,17 @@ class IceAgent {
   int selected_fd_ = -1;
   sockaddr_storage selected_remote_{};
   socklen_t selected_remote_length_ = 0;
+  Role role_;
+  bool ready_ = false;  // libnice said READY: checks done, a pair nominated
+  GSource* take_over_ = nullptr;
+  // libnice's socket sources move here, a context nobody iterates, when the socket is taken over.
+  GMainContext* parked_context_ = nullptr;
+  std::shared_ptr<SocketReader> reader_;
+  std::uint64_t reader_token_ = 0;
+  StunAgent stun_agent_{};
+  std::uint64_t tie_breaker_ = 0;
+  IceCounters own_counters_;
+  IceCounters& counters_;
 };
 
 }  // namespace huijian::media

@@ -95,7 +95,8 @@ std::string Peer::accept_offer(const std::string& offer_sdp) {
 
   try {
     ice_ = std::make_unique<IceAgent>(context_, config_.addresses, config_.port_min, config_.port_max,
-                                      static_cast<IceAgent::Listener&>(*this));
+                                      static_cast<IceAgent::Listener&>(*this), IceAgent::Role::Controlled,
+                                      &counters_.ice);
     params.ice_ufrag = ice_->local_ufrag();
     params.ice_pwd = ice_->local_password();
     ice_->set_remote_credentials(ufrag, password);

@@ -73,6 +73,13 @@ struct RelayCounters {
   std::uint64_t officer_audio_sent = 0;
   std::uint64_t officer_voice_forwarded = 0;
   std::uint64_t officer_voice_held = 0;
+  // ICE after the checks (docs/architecture.md, "Receiving"): selected
+  // sockets the relay reads itself, consent checks it answered, STUN it
+  // refused, and datagrams from addresses that are not a pair's.
+  std::uint64_t ice_sockets_taken_over = 0;
+  std::uint64_t ice_consent_answered = 0;
+  std::uint64_t ice_stun_ignored = 0;
+  std::uint64_t ice_foreign_dropped = 0;
 };
 
 class Relay {

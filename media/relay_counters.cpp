@@ -19,6 +19,10 @@ void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
   out.officer_audio_sent += get(officer_audio_sent);
   out.officer_voice_forwarded += get(officer_voice_forwarded);
   out.officer_voice_held += get(officer_voice_held);
+  out.ice_sockets_taken_over += get(ice.sockets_taken_over);
+  out.ice_consent_answered += get(ice.consent_answered);
+  out.ice_stun_ignored += get(ice.stun_ignored);
+  out.ice_foreign_dropped += get(ice.foreign_dropped);
 }
 
 }  // namespace huijian::media

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "media/ice_agent.hpp"
 #include "media/relay.hpp"
 
 namespace huijian::media {
@@ -16,6 +17,7 @@ struct RelayCounterSet {
   Counter dropped_unknown{0}, dropped_srtp{0}, dropped_unrouted{0}, dropped_malformed{0};
   Counter dropped_dtls{0};
   Counter officer_video_forwarded{0}, officer_audio_sent{0}, officer_voice_forwarded{0}, officer_voice_held{0};
+  IceCounters ice;  // the worker's agents, once they read their selected sockets themselves
 
   static void bump(Counter& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   void add_to(RelayCounters& out) const noexcept;

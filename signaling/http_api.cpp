@@ -529,7 +529,11 @@ HttpReply HttpApi::handle_api(const HttpRequest& req, std::string_view path, std
                    {"officer_video_forwarded", c.officer_video_forwarded},
                    {"officer_audio_sent", c.officer_audio_sent},
                    {"officer_voice_forwarded", c.officer_voice_forwarded},
-                   {"officer_voice_held", c.officer_voice_held}};
+                   {"officer_voice_held", c.officer_voice_held},
+                   {"ice_sockets_taken_over", c.ice_sockets_taken_over},
+                   {"ice_consent_answered", c.ice_consent_answered},
+                   {"ice_stun_ignored", c.ice_stun_ignored},
+                   {"ice_foreign_dropped", c.ice_foreign_dropped}};
     }
     json recorder = recorder_inputs_ ? recorder_inputs_() : json(nullptr);
     return json_response(req, http::status::ok, json{{"relay", std::move(relay)}, {"recorder", std::move(recorder)}});

@@ -90,13 +90,14 @@ trap 'exit 130' INT TERM
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 lawyer_secret=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 detainee_secret=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+admin_token="admin-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 cat > "$work/huijiand.toml" <<EOF
 [server]
 listen = "127.0.0.1:$port"
 data_dir = "data"
 web_root = "$SOURCE/terminals/web"
-admin_token = "admin-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+admin_token = "$admin_token"
 [media]
 addresses = ["127.0.0.1"]
 [[device]]
@@ -180,16 +181,29 @@ done
 [ -n "$detainee_rc" ] || fail "the detainee terminal did not exit within 30 s after the meeting ended"
 log "huijian-terminal exited $detainee_rc"
 
+# The relay's ICE counters: after the checks it reads both pairs' sockets
+# itself and must have answered Chromium's consent checks (else Chromium
+# would have dropped the pair).
+python3 - "$port" "$CA" "$admin_token" "$work/stats.json" <<'PY' || fail "GET /api/stats failed"
+import json, ssl, sys, urllib.request
+port, ca, token, out = sys.argv[1:5]
+ctx = ssl.create_default_context(cafile=ca)
+req = urllib.request.Request(f"https://127.0.0.1:{port}/api/stats", headers={"Authorization": f"Bearer {token}"})
+with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+    open(out, "w").write(r.read().decode())
+PY
+
 [ "$driver_rc" = 0 ] || fail "lawyer_meeting.mjs failed (exit $driver_rc): $(tail -n 3 "$work/driver.log")"
 [ -s "$work/detainee.json" ] || fail "no detainee report"
 
 # ---------------------------------------------------------------- checks
-python3 - "$work/lawyer.json" "$work/detainee.json" "$detainee_rc" <<'PY'
+python3 - "$work/lawyer.json" "$work/detainee.json" "$detainee_rc" "$work/stats.json" <<'PY'
 import json, sys
 
 lawyer = json.load(open(sys.argv[1], encoding="utf-8"))
 detainee = json.load(open(sys.argv[2], encoding="utf-8"))
 detainee_rc = int(sys.argv[3])
+relay = json.load(open(sys.argv[4], encoding="utf-8"))["relay"]
 problems = []
 
 def check(cond, what):
@@ -235,6 +249,13 @@ dstates = [s.get("state") for s in detainee.get("meeting_states", [])]
 check(in_order(dstates, ["detainee_ready", "connected", "ended"]),
       f"native terminal saw detainee_ready -> connected -> ended: {dstates}")
 check(not detainee.get("errors"), f"native terminal reported no errors: {detainee.get('errors')}")
+
+check(relay.get("ice_sockets_taken_over", 0) >= 2,
+      f"the relay read both terminals' selected sockets itself: {relay.get('ice_sockets_taken_over')}")
+check(relay.get("ice_consent_answered", 0) >= 1,
+      f"the relay answered consent checks after the take-over: {relay.get('ice_consent_answered')}")
+check(relay.get("ice_foreign_dropped", 1) == 0,
+      f"no datagram came from a stranger: {relay.get('ice_foreign_dropped')}")
 
 print(f"time to first remote frame: Chromium {lawyer.get('time_to_first_remote_frame_ms')} ms, "
       f"native {detainee.get('time_to_first_remote_frame_ms')} ms")
