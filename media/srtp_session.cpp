@@ -1,7 +1,10 @@
 #include "media/srtp_session.hpp"
 
 #include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 #include <srtp2/srtp.h>
+
+#include "media/srtp_gcm_openssl.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,7 +25,11 @@ constexpr std::size_t kMaxKeySalt = 30;
 void init_libsrtp() {
   static std::once_flag once;
   static srtp_err_status_t status = srtp_err_status_ok;
-  std::call_once(once, [] { status = srtp_init(); });
+  std::call_once(once, [] {
+    status = srtp_init();
+    if (status == srtp_err_status_ok && !install_openssl_gcm())
+      spdlog::warn("[media] libsrtp refused the OpenSSL AES-GCM; its own (NSS) stays in use");
+  });
   if (status != srtp_err_status_ok)
     throw SrtpError("could not initialise libsrtp (error " + std::to_string(static_cast<int>(status)) + ")");
 }

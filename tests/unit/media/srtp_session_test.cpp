@@ -1,4 +1,5 @@
 #include "media/srtp_session.hpp"
+#include "media/srtp_gcm_openssl.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -345,4 +346,13 @@ TEST_CASE("SrtpSession: a moved session keeps working", "[srtp]") {
   const auto n = pair.alice.protect_rtp(packet.buffer(), packet.length);
   REQUIRE(n);
   CHECK(moved.unprotect_rtp(packet.buffer(), *n));
+}
+
+TEST_CASE("SrtpSession: libsrtp took the OpenSSL AES-GCM, which passed libsrtp's own test vectors", "[srtp]") {
+  // Making a session initialises libsrtp, which installs the replacement;
+  // srtp_replace_cipher_type refuses an implementation that fails libsrtp's
+  // vectors for AES-128-GCM or its own.
+  const std::vector<std::uint8_t> gcm(huijian::media::srtp_master_key_length(SrtpProfile::AeadAes128Gcm), 7);
+  SrtpSession session(SrtpProfile::AeadAes128Gcm, gcm, gcm);
+  CHECK(huijian::media::openssl_gcm_installed());
 }
