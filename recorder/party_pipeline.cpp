@@ -3,13 +3,14 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video-event.h>
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <stdexcept>
 
 namespace huijian::recorder {
 
 namespace {
-
-constexpr guint kJitterLatencyMs = 200;
 
 GstElement* make(const char* factory, const char* name) {
   GstElement* e = gst_element_factory_make(factory, name);
@@ -26,32 +27,33 @@ std::int64_t to_ms(GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? static_
 PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, unsigned first_index,
                              std::chrono::seconds segment_length, std::int64_t origin_ns, GMainContext* context,
                              Listener& listener)
-    : party_(party), origin_ns_(origin_ns), listener_(listener), next_index_(first_index) {
+    : party_(party),
+      origin_ns_(origin_ns),
+      listener_(listener),
+      depacketizer_([this](const H264Depacketizer::AccessUnit& au) { on_access_unit(au); }),
+      next_index_(first_index) {
   const std::string name = to_string(party);
   pipeline_ = gst_pipeline_new(("record-" + name).c_str());
   gst_object_ref_sink(pipeline_);
   try {
     source_ = make("appsrc", "src");
-    GstElement* jitter = make("rtpjitterbuffer", "jitter");
-    GstElement* depay = make("rtph264depay", "depay");
     GstElement* parse = make("h264parse", "parse");
     GstElement* mux = make("matroskamux", "mux");
     GstElement* split = make("splitmuxsink", "split");
-    gst_bin_add_many(GST_BIN(pipeline_), source_, jitter, depay, parse, split, nullptr);
+    gst_bin_add_many(GST_BIN(pipeline_), source_, parse, split, nullptr);
     g_object_set(source_, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, "max-bytes",
                  guint64{32} << 20, "emit-signals", FALSE, nullptr);
-    g_object_set(jitter, "latency", kJitterLatencyMs, "do-lost", TRUE, nullptr);
-    g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
+    GstCaps* caps = gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream", "alignment",
+                                        G_TYPE_STRING, "au", nullptr);
+    gst_app_src_set_caps(GST_APP_SRC(source_), caps);
+    gst_caps_unref(caps);
     const std::string location = (folder / (name + "-%05d.mkv")).string();
     g_object_set(split, "location", location.c_str(), "max-size-time",
                  static_cast<guint64>(segment_length.count()) * GST_SECOND, "start-index",
                  static_cast<gint>(first_index), "send-keyframe-requests", TRUE, "muxer", mux, nullptr);
-    if (!gst_element_link_many(source_, jitter, depay, parse, split, nullptr))
+    if (!gst_element_link_many(source_, parse, split, nullptr))
       throw std::runtime_error("cannot link the recording pipeline of the " + name);
 
-    GstPad* jitter_src = gst_element_get_static_pad(jitter, "src");
-    gst_pad_add_probe(jitter_src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &PartyPipeline::on_lost_event, this, nullptr);
-    gst_object_unref(jitter_src);
     GstPad* parse_src = gst_element_get_static_pad(parse, "src");
     gst_pad_add_probe(parse_src, GST_PAD_PROBE_TYPE_BUFFER, &PartyPipeline::on_parsed_frame, this, nullptr);
     gst_object_unref(parse_src);
@@ -101,43 +103,59 @@ void PartyPipeline::stop() noexcept {
 }
 
 void PartyPipeline::push(const VideoPacketQueue::Slot& packet) {
-  if (!source_ || finishing_ || failed_ || packet.length < 12) return;
+  if (!source_ || finishing_ || failed_) return;
   if (packet.arrival_ns < origin_ns_) return;
-  const int payload_type = packet.bytes[1] & 0x7f;
-  if (payload_type != payload_type_) {
-    flush();  // the packets before belong to the old caps
-    payload_type_ = payload_type;
-    GstCaps* caps = gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate", G_TYPE_INT,
-                                        90000, "encoding-name", G_TYPE_STRING, "H264", "payload", G_TYPE_INT,
-                                        payload_type, nullptr);
-    gst_app_src_set_caps(GST_APP_SRC(source_), caps);
-    gst_caps_unref(caps);
-  }
-  GstBuffer* buffer = gst_buffer_new_memdup(packet.bytes, packet.length);
-  const GstClockTime at = static_cast<GstClockTime>(packet.arrival_ns - origin_ns_);
+  depacketizer_.push({packet.bytes, packet.length}, packet.arrival_ns - origin_ns_);
+}
+
+// Called by the depacketizer, on the recorder's thread, for every whole frame.
+void PartyPipeline::on_access_unit(const H264Depacketizer::AccessUnit& au) {
+  if (!source_ || finishing_ || failed_) return;
+  GstBuffer* buffer = gst_buffer_new_memdup(au.data.data(), au.data.size());
+  const auto at = static_cast<GstClockTime>(au.time_ns);
   GST_BUFFER_PTS(buffer) = at;
   GST_BUFFER_DTS(buffer) = at;
+  if (!au.keyframe) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   if (!pending_) pending_ = gst_buffer_list_new();
   gst_buffer_list_add(pending_, buffer);  // takes the buffer
 }
 
 void PartyPipeline::flush() {
+  if (!source_ || finishing_ || failed_) return;
+  // The current time rather than the latest arrival: behind a hole that no
+  // later packet fills, the frames that did arrive are still written ~100 ms on.
+  const std::int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  depacketizer_.advance(now_ns - origin_ns_);
+  push_pending();
+}
+
+void PartyPipeline::push_pending() {
   if (!pending_) return;
   GstBufferList* list = pending_;
   pending_ = nullptr;
-  if (!source_ || finishing_ || failed_) {
+  if (!source_ || failed_) {
     gst_buffer_list_unref(list);
     return;
   }
+  frames_pushed_ = true;
   gst_app_src_push_buffer_list(GST_APP_SRC(source_), list);  // takes the list
 }
 
 void PartyPipeline::finish() {
   if (finishing_) return;
-  flush();
+  if (source_ && !failed_) {
+    depacketizer_.finish();
+    push_pending();
+    const auto& st = depacketizer_.stats();
+    spdlog::info("[recorder] {}: {} packets, {} frames written, {} dropped, {} packets lost, {} late, {} malformed, "
+                 "{} unsupported, {} of another SSRC",
+                 to_string(party_), st.packets, st.frames, st.dropped_frames, st.lost, st.late, st.malformed,
+                 st.unsupported, st.foreign);
+  }
   finishing_ = true;
-  // Nothing was ever pushed: no segment is open and there is nothing to close.
-  if (failed_ || !source_ || payload_type_ < 0) {
+  // No frame ever went in: no segment is open and there is nothing to close.
+  if (failed_ || !source_ || !frames_pushed_) {
     listener_.on_finished(party_);
     return;
   }
@@ -145,25 +163,15 @@ void PartyPipeline::finish() {
 }
 
 PartyPipeline::Notes PartyPipeline::take_notes() {
+  // The depacketizer lives on this (the recorder's) thread; notes_ is also written on streaming threads.
+  const auto losses = depacketizer_.take_losses();
+  const bool wanted = depacketizer_.take_keyframe_wanted();
   std::lock_guard lock(notes_mutex_);
   Notes out = std::move(notes_);
   notes_ = Notes{};
+  for (const auto& loss : losses) out.lost_ms.emplace_back(loss.from_ms, loss.to_ms);
+  out.keyframe_wanted = out.keyframe_wanted || wanted;
   return out;
-}
-
-GstPadProbeReturn PartyPipeline::on_lost_event(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* self = static_cast<PartyPipeline*>(data);
-  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM) return GST_PAD_PROBE_OK;
-  const GstStructure* s = gst_event_get_structure(event);
-  if (!s || !gst_structure_has_name(s, "GstRTPPacketLost")) return GST_PAD_PROBE_OK;
-  guint64 timestamp = GST_CLOCK_TIME_NONE, duration = 0;
-  gst_structure_get_uint64(s, "timestamp", &timestamp);
-  gst_structure_get_uint64(s, "duration", &duration);
-  if (!GST_CLOCK_TIME_IS_VALID(timestamp)) return GST_PAD_PROBE_OK;
-  std::lock_guard lock(self->notes_mutex_);
-  self->notes_.lost_ms.emplace_back(to_ms(timestamp), to_ms(timestamp + (GST_CLOCK_TIME_IS_VALID(duration) ? duration : 0)));
-  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn PartyPipeline::on_parsed_frame(GstPad*, GstPadProbeInfo* info, gpointer data) {

@@ -1,14 +1,21 @@
 #pragma once
 // The GStreamer pipeline that writes one party's video to Matroska segments:
-//   appsrc (the party's RTP) ! rtpjitterbuffer ! rtph264depay ! h264parse
+//   appsrc (whole H.264 access units) ! h264parse
 //   ! splitmuxsink (matroskamux, a new file every segment_seconds)
-// No decoding, no transcoding. Buffers carry the time the relay received the
-// packet, counted from the recording's origin, which is also the pipeline's
-// base time: both parties' files share one timeline.
+// No decoding, no transcoding. The party's RTP packets never enter
+// GStreamer: push() hands them to an H264Depacketizer on the recorder's
+// thread, which reorders them, gives up on the lost ones and rebuilds the
+// frames (see recorder/h264_depacketizer.hpp); GStreamer gets one buffer per
+// frame, not one per packet, and no jitter buffer thread. A frame's time is
+// its RTP time anchored on when the relay received it, counted from the
+// recording's origin, which is also the pipeline's base time: both parties'
+// files share one timeline.
 //
 // Created, fed and destroyed on the recorder's thread, whose GMainContext
-// receives the bus messages. What GStreamer's streaming threads notice (lost
-// packets, keyframe requests) is queued and collected by take_notes().
+// receives the bus messages. Losses and keyframe requests (the
+// depacketizer's; splitmuxsink's at a new segment and the frame time guard's
+// after h264parse, which arrive on a streaming thread) are collected by
+// take_notes().
 
 #include <gst/gst.h>
 
@@ -19,6 +26,7 @@
 #include <vector>
 
 #include "recorder/archive_manifest.hpp"
+#include "recorder/h264_depacketizer.hpp"
 #include "recorder/video_packet_queue.hpp"
 
 namespace huijian::recorder {
@@ -36,9 +44,9 @@ class PartyPipeline {
     virtual void on_finished(Party party) = 0;
   };
 
-  // What streaming threads noticed since the last take_notes().
+  // What was noticed since the last take_notes().
   struct Notes {
-    std::vector<std::pair<std::int64_t, std::int64_t>> lost_ms;  // spans the jitter buffer gave up on
+    std::vector<std::pair<std::int64_t, std::int64_t>> lost_ms;  // footage dropped for lost or broken packets
     bool keyframe_wanted = false;
   };
 
@@ -52,12 +60,16 @@ class PartyPipeline {
   PartyPipeline(const PartyPipeline&) = delete;
   PartyPipeline& operator=(const PartyPipeline&) = delete;
 
-  // One packet from the party's queue, held until flush(). Packets before origin_ns are dropped.
+  // One packet from the party's queue, into the depacketizer; the frames it
+  // completes are held until flush(). Packets before origin_ns are dropped.
   void push(const VideoPacketQueue::Slot& packet);
-  // Hands what push() collected to the pipeline in one buffer list: one
-  // wake-up of its streaming thread per drain, not one per packet.
+  // Gives up on holes older than the depacketizer's wait (measured against
+  // the steady clock now, so a stream that stops behind a hole still gets its
+  // last frames written), then hands the frames collected to the pipeline in
+  // one buffer list: one wake-up of its streaming thread per drain.
   void flush();
-  // Ends the stream: the last segment is closed, then on_finished().
+  // Ends the stream: the complete frames are written, the last segment is
+  // closed, then on_finished().
   void finish();
   Notes take_notes();
   bool failed() const noexcept { return failed_; }
@@ -66,10 +78,11 @@ class PartyPipeline {
 
  private:
   static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
-  static GstPadProbeReturn on_lost_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn on_upstream_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn on_parsed_frame(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   void handle_message(GstMessage* message);
+  void on_access_unit(const H264Depacketizer::AccessUnit& au);
+  void push_pending();
   void stop() noexcept;
 
   Party party_;
@@ -78,16 +91,20 @@ class PartyPipeline {
   GstElement* pipeline_ = nullptr;  // owned
   GstElement* source_ = nullptr;    // borrowed from the pipeline
   GSource* bus_watch_ = nullptr;
-  int payload_type_ = -1;
-  GstBufferList* pending_ = nullptr;  // owned; what push() collected since the last flush()
+  H264Depacketizer depacketizer_;
+  GstBufferList* pending_ = nullptr;  // owned; the frames completed since the last flush()
+  bool frames_pushed_ = false;        // a frame reached appsrc: a segment may be open
   bool finishing_ = false;
   bool failed_ = false;
   unsigned next_index_;
-  std::mutex notes_mutex_;
+  std::mutex notes_mutex_;  // also written on the pipeline's streaming thread
   Notes notes_;
-  // On the parser's streaming thread only: the muxer needs frame times that
-  // never go back. A sender that resumes after a freeze may send older ones;
-  // those frames are dropped up to the next keyframe (and noted as lost).
+  // On the parser's streaming thread only. The frames handed to appsrc have
+  // rising times, but h264parse cuts a buffer it reads as two pictures (a
+  // sender's AU that H.264 counts as two) and guesses the second half's time
+  // one frame duration on, which may pass the next frame's; splitmuxsink
+  // fails the whole pipeline on a time that goes back. Such frames are
+  // dropped up to the next keyframe (and noted as lost).
   GstClockTime last_frame_time_ = GST_CLOCK_TIME_NONE;
   bool waiting_for_keyframe_ = false;
   GstClockTime dropped_from_ = GST_CLOCK_TIME_NONE;
