@@ -56,8 +56,7 @@ IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_
 }
 
 IceAgent::~IceAgent() {
-  if (reader_token_)
-    if (take_over_) {
+  if (take_over_) {
     g_source_destroy(take_over_);
     g_source_unref(take_over_);
   }
