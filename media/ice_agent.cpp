@@ -214,10 +214,6 @@ void IceAgent::on_receive(NiceAgent*, guint, guint, guint len, gchar* buf, gpoin
       std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(buf), len));
 }
 
-}  // namespace huijian::media
-
-namespace huijian::media {
-
 void IceAgent::take_over_receive() noexcept {
   if (reader_token_ || selected_fd_ < 0 || !ready_) return;
   try {

@@ -16,15 +16,15 @@ constexpr std::uint8_t kNalFuA = 28;
 bool is_keyframe_nal(std::uint8_t nal_type) noexcept { return nal_type == kNalIdr || nal_type == kNalSps; }
 }  // namespace
 
-std::optional<RtpPacket> RtpPacket::parse(std::span<std::uint8_t> bytes) noexcept {
-  if (bytes.size() < kFixedHeaderSize) {
+std::optional<RtpLayout> rtp_layout(std::span<const std::uint8_t> bytes) noexcept {
+  if (bytes.size() < RtpPacket::kFixedHeaderSize) {
     return std::nullopt;
   }
   const std::uint8_t first = bytes[0];
   if ((first >> 6) != kVersion) {
     return std::nullopt;
   }
-  std::size_t header = kFixedHeaderSize + 4 * std::size_t{static_cast<std::uint8_t>(first & 0x0F)};
+  std::size_t header = RtpPacket::kFixedHeaderSize + 4 * std::size_t{static_cast<std::uint8_t>(first & 0x0F)};
   if (bytes.size() < header) {
     return std::nullopt;
   }
@@ -45,7 +45,13 @@ std::optional<RtpPacket> RtpPacket::parse(std::span<std::uint8_t> bytes) noexcep
       return std::nullopt;
     }
   }
-  return RtpPacket(bytes, header, bytes.size() - header - padding);
+  return RtpLayout{header, bytes.size() - header - padding};
+}
+
+std::optional<RtpPacket> RtpPacket::parse(std::span<std::uint8_t> bytes) noexcept {
+  const auto layout = rtp_layout(bytes);
+  if (!layout) return std::nullopt;
+  return RtpPacket(bytes, layout->header_size, layout->payload_size);
 }
 
 std::uint8_t RtpPacket::payload_type() const noexcept { return bytes_[1] & 0x7F; }

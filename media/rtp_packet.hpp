@@ -10,6 +10,16 @@
 
 namespace huijian::media {
 
+// Where an RTP packet's payload lies: after the fixed header, the CSRCs and
+// the header extension, before the padding. Checks version 2 and every length
+// against the buffer; nullopt if any is inconsistent. For readers that only
+// look (the recorder); RtpPacket::parse uses it too.
+struct RtpLayout {
+  std::size_t header_size = 0;
+  std::size_t payload_size = 0;
+};
+std::optional<RtpLayout> rtp_layout(std::span<const std::uint8_t> bytes) noexcept;
+
 class RtpPacket {
  public:
   static constexpr std::size_t kFixedHeaderSize = 12;

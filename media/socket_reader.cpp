@@ -53,6 +53,15 @@ SocketReader::SocketReader(GMainContext* context)
   // re-add the descriptor each time, and wake the context twice to say so.
   g_source_set_can_recurse(source_, TRUE);
   g_source_attach(source_, context);
+  // recvmmsg() writes only msg_len, msg_namelen and msg_flags; the rest stays.
+  for (unsigned i = 0; i < kBatch; ++i) {
+    vectors_[i] = {(*buffers_)[i].data(), kMaxDatagram};
+    msghdr& h = messages_[i].msg_hdr;
+    h = msghdr{};
+    h.msg_name = &sources_[i];
+    h.msg_iov = &vectors_[i];
+    h.msg_iovlen = 1;
+  }
 }
 
 SocketReader::~SocketReader() {
@@ -102,16 +111,7 @@ void SocketReader::read_socket(std::uint64_t token) noexcept {
     if (it == entries_.end()) return;
     const int fd = it->second.fd;
     Client* client = it->second.client;
-    for (unsigned i = 0; i < kBatch; ++i) {
-      vectors_[i] = {(*buffers_)[i].data(), kMaxDatagram};
-      msghdr& h = messages_[i].msg_hdr;
-      h = msghdr{};
-      h.msg_name = &sources_[i];
-      h.msg_namelen = sizeof(sockaddr_storage);
-      h.msg_iov = &vectors_[i];
-      h.msg_iovlen = 1;
-      messages_[i].msg_len = 0;
-    }
+    for (unsigned i = 0; i < kBatch; ++i) messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     const int got = ::recvmmsg(fd, messages_.get(), kBatch, MSG_DONTWAIT, nullptr);
     if (got <= 0) return;  // EAGAIN: drained; an error is the socket owner's to see
     reading_ = token;
@@ -122,7 +122,6 @@ void SocketReader::read_socket(std::uint64_t token) noexcept {
         ++truncated_;
         continue;
       }
-      ++datagrams_;
       client->on_socket_datagram(std::span<const std::uint8_t>((*buffers_)[i].data(), messages_[i].msg_len),
                                  sources_[i], h.msg_namelen);
       if (reading_removed_) break;

@@ -47,13 +47,13 @@ class SocketReader : public std::enable_shared_from_this<SocketReader> {
   // Stops reading; safe from inside the client's own callback.
   void remove(std::uint64_t token) noexcept;
 
-  // Datagrams at most this long are read; a longer one is dropped (counted).
+  // Datagrams at most this long are read; a longer one is dropped (counted in truncated()).
   static constexpr std::size_t kMaxDatagram = 2048;
   // Datagrams per recvmmsg(), and batches per socket per wake-up (the rest waits for the next).
   static constexpr unsigned kBatch = 32;
   static constexpr unsigned kMaxBatchesPerWakeup = 8;
 
-  std::uint64_t datagrams() const noexcept { return datagrams_; }
+  // Datagrams longer than kMaxDatagram, dropped (no media packet is: the MTU is 1500).
   std::uint64_t truncated() const noexcept { return truncated_; }
 
  private:
@@ -72,7 +72,6 @@ class SocketReader : public std::enable_shared_from_this<SocketReader> {
   std::uint64_t next_token_ = 1;
   std::uint64_t reading_ = 0;  // the token whose datagrams are being handed out
   bool reading_removed_ = false;
-  std::uint64_t datagrams_ = 0;
   std::uint64_t truncated_ = 0;
   std::unique_ptr<std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch>> buffers_;
   std::unique_ptr<mmsghdr[]> messages_;

@@ -6,6 +6,9 @@
 #include <optional>
 #include <utility>
 
+#include "media/rtp_packet.hpp"
+#include "media/wire_bytes.hpp"
+
 namespace huijian::recorder {
 
 namespace {
@@ -25,11 +28,6 @@ constexpr std::uint8_t kAud = 9;
 constexpr std::uint8_t kStapA = 24;
 constexpr std::uint8_t kFuA = 28;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t be32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-
 struct RtpPacket {
   std::uint16_t seq = 0;
   std::uint32_t timestamp = 0;
@@ -38,28 +36,16 @@ struct RtpPacket {
   std::span<const std::uint8_t> payload;
 };
 
-// RFC 3550 section 5.1; nullopt for anything that is not version 2 with a payload.
+// The fields the depacketizer uses; nullopt for a bad header or an empty payload.
 std::optional<RtpPacket> parse_rtp(std::span<const std::uint8_t> packet) {
-  if (packet.size() < 12 || (packet[0] >> 6) != 2) return std::nullopt;
-  std::size_t offset = 12 + 4 * std::size_t{packet[0] & 0x0fu};
-  if (packet[0] & 0x10) {  // a header extension
-    if (packet.size() < offset + 4) return std::nullopt;
-    offset += 4 + 4 * std::size_t{be16(&packet[offset + 2])};
-  }
-  if (offset >= packet.size()) return std::nullopt;
-  std::size_t end = packet.size();
-  if (packet[0] & 0x20) {  // padding, its length in the last byte
-    const std::size_t padding = packet[end - 1];
-    if (padding == 0 || padding > end - offset) return std::nullopt;
-    end -= padding;
-  }
-  if (offset >= end) return std::nullopt;
+  const auto layout = media::rtp_layout(packet);
+  if (!layout || layout->payload_size == 0) return std::nullopt;
   RtpPacket out;
   out.marker = (packet[1] & 0x80) != 0;
-  out.seq = be16(&packet[2]);
-  out.timestamp = be32(&packet[4]);
-  out.ssrc = be32(&packet[8]);
-  out.payload = packet.subspan(offset, end - offset);
+  out.seq = media::wire::load_u16(&packet[2]);
+  out.timestamp = media::wire::load_u32(&packet[4]);
+  out.ssrc = media::wire::load_u32(&packet[8]);
+  out.payload = packet.subspan(layout->header_size, layout->payload_size);
   return out;
 }
 
@@ -307,7 +293,7 @@ void H264Depacketizer::depayload_stap_a(std::span<const std::uint8_t> payload) {
       bad = true;
       break;
     }
-    const std::size_t size = be16(&payload[offset]);
+    const std::size_t size = media::wire::load_u16(&payload[offset]);
     offset += 2;
     if (size == 0 || size > payload.size() - offset) {
       bad = true;
@@ -325,7 +311,7 @@ void H264Depacketizer::depayload_stap_a(std::span<const std::uint8_t> payload) {
   }
   offset = 1;
   while (offset < payload.size()) {
-    const std::size_t size = be16(&payload[offset]);
+    const std::size_t size = media::wire::load_u16(&payload[offset]);
     offset += 2;
     whole_nal(payload.subspan(offset, size));
     offset += size;

@@ -227,6 +227,27 @@ void MeetingRecording::take_packets(PartyState& p, Steady::time_point now) {
   if (resumed) ask_keyframe(p, now);
 }
 
+void MeetingRecording::note_losses(PartyState& p, const PartyPipeline::Notes& notes) {
+  for (const auto& [from, to] : notes.lost_ms) {
+    // Merge with the party's last loss when close; a loss inside an open gap is part of it.
+    if (p.open_gap) continue;
+    GapEntry* last = nullptr;
+    for (auto it = gaps_.rbegin(); it != gaps_.rend(); ++it)
+      if (it->party == p.party) {
+        last = &*it;
+        break;
+      }
+    if (last && last->reason == "packet_loss" && from <= last->to_ms + kMergeLossMs) {
+      last->to_ms = std::max(last->to_ms, to);
+      last->to = wall_at(last->to_ms);
+    } else {
+      gaps_.push_back({p.party, from, std::max(from, to), wall_at(from), wall_at(std::max(from, to)),
+                       "packet_loss", ""});
+    }
+    journal_dirty_ = true;
+  }
+}
+
 void MeetingRecording::tick(Steady::time_point now) {
   dead_.clear();
   const std::int64_t now_ms = ms_since_origin(now);
@@ -248,25 +269,8 @@ void MeetingRecording::tick(Steady::time_point now) {
       listener_.on_recording_resumed(start_.meeting_id);
     }
     if (p.pipeline) {
-      auto notes = p.pipeline->take_notes();
-      for (const auto& [from, to] : notes.lost_ms) {
-        // Merge with the party's last loss when close; a loss inside an open gap is part of it.
-        if (p.open_gap) continue;
-        GapEntry* last = nullptr;
-        for (auto it = gaps_.rbegin(); it != gaps_.rend(); ++it)
-          if (it->party == p.party) {
-            last = &*it;
-            break;
-          }
-        if (last && last->reason == "packet_loss" && from <= last->to_ms + kMergeLossMs) {
-          last->to_ms = std::max(last->to_ms, to);
-          last->to = wall_at(last->to_ms);
-        } else {
-          gaps_.push_back({p.party, from, std::max(from, to), wall_at(from), wall_at(std::max(from, to)),
-                           "packet_loss", ""});
-        }
-        journal_dirty_ = true;
-      }
+      const auto notes = p.pipeline->take_notes();
+      note_losses(p, notes);
       if (notes.keyframe_wanted || !notes.lost_ms.empty()) ask_keyframe(p, now);
     }
     if (p.fault.empty() && !p.open_gap) {
@@ -304,9 +308,11 @@ void MeetingRecording::stop(RecordingEnd end, Steady::time_point now) {
   end_ms_ = ms_since_origin(now);
   for (PartyState* p : {&lawyer_, &detainee_}) {
     close_gap(*p, end_ms_);
-    if (p->pipeline && p->fault.empty())
+    if (p->pipeline && p->fault.empty()) {
       p->pipeline->finish();
-    else
+      // A loss still open when the stream ends is known only now; tick() takes no notes after the end.
+      note_losses(*p, p->pipeline->take_notes());
+    } else
       p->finished = true;
   }
 }

@@ -123,6 +123,8 @@ class MeetingRecording final : private PartyPipeline::Listener {
   void close_gap(PartyState& p, std::int64_t to_ms);
   void ask_keyframe(PartyState& p, std::chrono::steady_clock::time_point now);
   void take_packets(PartyState& p, std::chrono::steady_clock::time_point now);
+  // Writes the pipeline's lost spans into gaps_ as packet_loss (merging close ones).
+  void note_losses(PartyState& p, const PartyPipeline::Notes& notes);
   Manifest snapshot() const;
   void save_journal();
   void note_fault(Party party, const std::string& text);
