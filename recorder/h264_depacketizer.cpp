@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -74,6 +75,52 @@ bool may_begin_au(std::uint8_t type, std::span<const std::uint8_t> rest) {
     default:
       return false;
   }
+}
+
+// What the archive keeps of a NAL unit, by type. Only what a picture needs
+// reaches h264parse: slices and parameter sets. SEI, access unit delimiters,
+// end of sequence or stream, filler and the SVC/MVC extension types carry
+// nothing the archive shows, and GStreamer's parser has not been safe with
+// every malformed one (a damaged subset SPS, type 15, crashed it), so they are
+// left out. Data partitions (2-4, extended profile, never negotiated) are
+// part of a picture: the picture is broken without them.
+enum class NalFate { Keep, LeaveOut, Break };
+
+NalFate fate_of(std::uint8_t type) {
+  switch (type) {
+    case kSlice:
+    case kIdr:
+    case kSps:
+    case kPps:
+      return NalFate::Keep;
+    case kPartitionA:
+    case kPartitionA + 1:
+    case kPartitionA + 2:
+      return NalFate::Break;
+    default:
+      return NalFate::LeaveOut;
+  }
+}
+
+// Whether the NAL unit's bytes after its header hold 00 00 00, 00 00 01 or
+// 00 00 02, which H.264 (7.4.1) forbids inside a NAL unit: in the Annex-B
+// stream handed to h264parse a 00 00 01 would begin a NAL unit the sender
+// never sent.
+bool holds_start_code(const std::uint8_t* p, std::size_t n) {
+  std::size_t i = 0;
+  while (i + 2 < n) {
+    const void* zero = std::memchr(p + i, 0, n - 2 - i);
+    if (!zero) return false;
+    i = static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - p);
+    if (p[i + 1] != 0) {
+      i += 2;  // no run of two zeros starts at i or i + 1
+    } else if (p[i + 2] <= 2) {
+      return true;
+    } else {
+      i += 3;  // 00 00 03 (the escape) or 00 00 x, x > 3: no run starts before i + 3
+    }
+  }
+  return false;
 }
 
 std::int64_t index_of(std::int64_t seq) {
@@ -279,7 +326,6 @@ void H264Depacketizer::depayload(std::span<const std::uint8_t> payload, std::uin
     // interleaved mode, never negotiated: the picture they carry is missing.
     if (type != 0 && type < 30) break_au();
   }
-  ++au_packets_;
   if (marker) end_au();
 }
 
@@ -337,9 +383,11 @@ void H264Depacketizer::depayload_fu_a(std::span<const std::uint8_t> payload) {
   }
   const auto rest = payload.subspan(2);
   if (first) {
+    const bool keep = open_nal(type, rest);
     const std::size_t start = au_.size() + sizeof kStartCode;
-    start_nal(static_cast<std::uint8_t>((indicator & 0xe0) | type), rest);
+    if (keep) start_nal(static_cast<std::uint8_t>((indicator & 0xe0) | type), rest);
     fu_open_ = true;
+    fu_keep_ = keep;
     fu_type_ = type;
     fu_start_ = start;
   } else {
@@ -350,17 +398,18 @@ void H264Depacketizer::depayload_fu_a(std::span<const std::uint8_t> payload) {
       break_au();
       return;
     }
-    append(rest);
+    if (fu_keep_) append(rest);
   }
   if (last) {
     fu_open_ = false;
-    nal_done(fu_start_);
+    if (fu_keep_) nal_done(fu_start_);
   }
 }
 
 // A NAL unit that came whole (single NAL unit packet, STAP-A).
 void H264Depacketizer::whole_nal(std::span<const std::uint8_t> nal) {
   const std::uint8_t type = nal[0] & 0x1f;
+  if (!open_nal(type, nal.subspan(1))) return;
   if (au_has_slice_ && (type == kSps || type == kPps)) {
     // A sender that repeats SPS and PPS before every IDR slice (rtph264pay
     // config-interval=-1 does) puts them between the slices of one picture.
@@ -378,15 +427,28 @@ void H264Depacketizer::whole_nal(std::span<const std::uint8_t> nal) {
   nal_done(start);
 }
 
-void H264Depacketizer::start_nal(std::uint8_t header, std::span<const std::uint8_t> rest) {
+// A NAL unit begins (whole, or an FU-A's first fragment): whether it is kept.
+// The AU's first NAL unit tells whether the AU starts whole, kept or not.
+bool H264Depacketizer::open_nal(std::uint8_t type, std::span<const std::uint8_t> rest) {
   if (fu_open_) {
     // A fragmented NAL unit that never got its end.
     ++stats_.malformed;
     fu_open_ = false;
     break_au();
   }
+  if (!au_nal_seen_) {
+    au_nal_seen_ = true;
+    au_clean_start_ = may_begin_au(type, rest);
+  }
+  const NalFate fate = fate_of(type);
+  if (fate == NalFate::Keep) return true;
+  ++stats_.left_out;
+  if (fate == NalFate::Break) break_au();
+  return false;
+}
+
+void H264Depacketizer::start_nal(std::uint8_t header, std::span<const std::uint8_t> rest) {
   const std::uint8_t type = header & 0x1f;
-  if (au_packets_ == 0 && au_.empty() && !au_oversized_) au_clean_start_ = may_begin_au(type, rest);
   if (type >= kSlice && type <= kIdr) au_has_slice_ = true;
   if (type == kIdr) au_has_idr_ = true;
   if (type == kSps) au_has_sps_ = true;
@@ -414,6 +476,11 @@ void H264Depacketizer::append(std::span<const std::uint8_t> bytes) {
 // A whole NAL unit now sits at au_[start, end): parameter sets are kept for the first AU written.
 void H264Depacketizer::nal_done(std::size_t start) {
   if (au_oversized_ || start >= au_.size()) return;
+  if (holds_start_code(au_.data() + start + 1, au_.size() - start - 1)) {
+    ++stats_.start_codes_inside;
+    break_au();
+    return;
+  }
   const std::uint8_t type = au_[start] & 0x1f;
   if (type != kSps && type != kPps) return;
   const std::size_t size = au_.size() - start;
@@ -427,7 +494,7 @@ void H264Depacketizer::begin_au(std::uint32_t timestamp, std::int64_t arrival_ns
   au_.clear();
   au_timestamp_ = timestamp;
   au_arrival_ns_ = arrival_ns;
-  au_packets_ = 0;
+  au_nal_seen_ = false;
   au_clean_start_ = false;
   au_broken_ = false;
   au_oversized_ = false;

@@ -16,6 +16,11 @@
 // the last AU written to the keyframe that resumes (or to the last arrival
 // when the stream ends first), and asks for a keyframe.
 //
+// Only slices and parameter sets are written (the NAL types a picture
+// needs); SEI, delimiters and the rest are left out and counted. A NAL unit
+// holding 00 00 00, 00 00 01 or 00 00 02 (forbidden inside one; in Annex-B
+// it would start a NAL unit the sender never sent) breaks its AU.
+//
 // Nothing is written before the first keyframe AU with SPS and PPS known
 // (h264parse cannot start without them; if an earlier, dropped AU brought
 // them they are put in front). An exact SPS/PPS repeat after a slice of the
@@ -76,7 +81,9 @@ class H264Depacketizer {
   struct Stats {
     std::uint64_t packets = 0;       // handed to push()
     std::uint64_t malformed = 0;     // bad RTP header, too short, FU without start, bad STAP-A lengths...
-    std::uint64_t unsupported = 0;   // NAL unit types other than 1-24 and 28
+    std::uint64_t unsupported = 0;   // packet types other than 1-24 and 28 (STAP-B, MTAP, FU-B, 0, 30, 31)
+    std::uint64_t left_out = 0;      // NAL units other than slices and parameter sets (SEI, AUD, extensions...)
+    std::uint64_t start_codes_inside = 0;  // NAL units holding 00 00 00/01/02: the AU is broken
     std::uint64_t late = 0;          // duplicates and packets behind what was released
     std::uint64_t foreign = 0;       // of another SSRC, or far ahead of the sequence
     std::uint64_t lost = 0;          // sequence numbers given up on
@@ -129,6 +136,7 @@ class H264Depacketizer {
   void depayload_stap_a(std::span<const std::uint8_t> payload);
   void depayload_fu_a(std::span<const std::uint8_t> payload);
   void whole_nal(std::span<const std::uint8_t> nal);
+  bool open_nal(std::uint8_t type, std::span<const std::uint8_t> rest);
   void start_nal(std::uint8_t header, std::span<const std::uint8_t> rest);
   void append(std::span<const std::uint8_t> bytes);
   void nal_done(std::size_t start);
@@ -164,7 +172,7 @@ class H264Depacketizer {
   bool in_au_ = false;
   std::uint32_t au_timestamp_ = 0;
   std::int64_t au_arrival_ns_ = 0;
-  int au_packets_ = 0;
+  bool au_nal_seen_ = false;     // its first NAL unit began
   bool au_clean_start_ = false;  // its first packet began with a NAL unit that may begin an AU
   bool au_broken_ = false;
   bool au_oversized_ = false;
@@ -174,6 +182,7 @@ class H264Depacketizer {
   bool au_has_pps_ = false;
   std::optional<std::size_t> au_params_at_;  // where parameter sets go in: before its first NAL unit but an AUD
   bool fu_open_ = false;
+  bool fu_keep_ = false;  // the open FU-A's NAL unit is kept (see NalFate)
   std::uint8_t fu_type_ = 0;
   std::size_t fu_start_ = 0;  // where the open FU-A's NAL unit begins in au_
 

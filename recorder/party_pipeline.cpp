@@ -149,9 +149,9 @@ void PartyPipeline::finish() {
     push_pending();
     const auto& st = depacketizer_.stats();
     spdlog::info("[recorder] {}: {} packets, {} frames written, {} dropped, {} packets lost, {} late, {} malformed, "
-                 "{} unsupported, {} of another SSRC",
+                 "{} with a start code inside a NAL unit, {} unsupported, {} NAL units left out, {} of another SSRC",
                  to_string(party_), st.packets, st.frames, st.dropped_frames, st.lost, st.late, st.malformed,
-                 st.unsupported, st.foreign);
+                 st.start_codes_inside, st.unsupported, st.left_out, st.foreign);
   }
   finishing_ = true;
   // No frame ever went in: no segment is open and there is nothing to close.

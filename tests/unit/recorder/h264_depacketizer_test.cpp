@@ -184,7 +184,7 @@ TEST_CASE("H264Depacketizer: parameter sets repeated between the slices of a pic
   h.push(s.frame({stap_a({aud, kSps, kPps, sei}), first_fu[0], first_fu[1], stap_a({kSps, kPps}), second_fu[0],
                   second_fu[1]}));
   REQUIRE(h.frames.size() == 1);
-  CHECK(h.frames[0].data == annex_b({aud, kSps, kPps, sei, first, second}));
+  CHECK(h.frames[0].data == annex_b({kSps, kPps, first, second}));  // the AUD and SEI are left out
   CHECK(h.depacketizer.stats().repeated_parameter_sets == 2);
   // A parameter set that differs is the sender's to send, and stays.
   Bytes other_pps = kPps;
@@ -193,6 +193,86 @@ TEST_CASE("H264Depacketizer: parameter sets repeated between the slices of a pic
                   second_fu[1]}));
   REQUIRE(h.frames.size() == 2);
   CHECK(h.frames[1].data == annex_b({kSps, kPps, first, other_pps, second}));
+}
+
+TEST_CASE("H264Depacketizer: only slices and parameter sets reach the file", "[recorder]") {
+  Sender s;
+  Harness h;
+  const Bytes aud = {0x09, 0xf0}, sei = {0x06, 0x05, 0x01, 0x00, 0x80};
+  // A subset SPS (MVC, type 15) with a damaged extension crashed GStreamer 1.22's h264parse.
+  const Bytes subset_sps = {0x0f, 0x76, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x80};
+  const Bytes end_of_stream = {0x0b};
+  Bytes long_sei(1200, 0x55);
+  long_sei[0] = 0x06;
+  const Bytes idr = slice(true, 2400, 1);
+  const auto idr_fu = fu_a(idr, 2), sei_fu = fu_a(long_sei, 2);  // fragments under kMaxPayload
+  // Left-out units first in the AU still tell that the AU begins whole.
+  h.push(s.frame({stap_a({aud, subset_sps, sei}), sei_fu[0], sei_fu[1], stap_a({kSps, kPps, end_of_stream}),
+                  idr_fu[0], idr_fu[1]}));
+  REQUIRE(h.frames.size() == 1);
+  CHECK(h.frames[0] == Frame{annex_b({kSps, kPps, idr}), 1000 * kMs, true});
+  CHECK(h.depacketizer.stats().left_out == 5);
+  // A lone subset SPS as a single NAL unit packet between pictures changes nothing.
+  h.push(s.frame({subset_sps}));
+  const Bytes p = slice(false, 800, 2);
+  h.push(s.frame({p}));
+  REQUIRE(h.frames.size() == 2);
+  CHECK(h.frames[1].data == annex_b({p}));
+  CHECK(h.depacketizer.take_losses().empty());
+  CHECK_FALSE(h.depacketizer.take_keyframe_wanted());
+
+  SECTION("a data partition is part of a picture: without its decoder the picture is broken") {
+    Bytes partition = slice(false, 500, 3);
+    partition[0] = 0x42;  // type 2
+    h.push(s.frame({partition}));
+    h.push(s.frame({slice(false, 500, 4)}));
+    CHECK(h.frames.size() == 2);
+    CHECK(h.depacketizer.take_keyframe_wanted());
+  }
+}
+
+TEST_CASE("H264Depacketizer: a start code inside a NAL unit breaks its picture", "[recorder]") {
+  Sender s;
+  Harness h;
+  h.push(s.keyframe());
+  REQUIRE(h.frames.size() == 1);
+  // The escape 00 00 03 is how H.264 carries such runs; it stays.
+  Bytes escaped = slice(false, 1000, 2);
+  escaped[500] = 0;
+  escaped[501] = 0;
+  escaped[502] = 3;
+  escaped[503] = 1;
+  h.push(s.frame(fu_a(escaped, 2)));
+  REQUIRE(h.frames.size() == 2);
+  CHECK(h.frames[1].data == annex_b({escaped}));
+
+  for (std::uint8_t third : {0, 1, 2}) {
+    INFO("00 00 0" << int{third});
+    Harness g;
+    Sender t;
+    g.push(t.keyframe());
+    // 00 00 01 0f across the two fragments: in Annex-B, a subset SPS nobody sent.
+    Bytes bad = slice(false, 1000, 2);
+    bad[499] = 0;
+    bad[500] = 0;
+    bad[501] = third;
+    bad[502] = 0x0f;
+    g.push(t.frame(fu_a(bad, 2)));
+    g.push(t.delta(4));
+    REQUIRE(g.frames.size() == 1);
+    CHECK(g.depacketizer.stats().start_codes_inside == 1);
+    CHECK(g.depacketizer.take_keyframe_wanted());
+    g.push(t.keyframe(5));
+    REQUIRE(g.frames.size() == 2);
+    CHECK(g.frames[1].keyframe);
+    CHECK(g.depacketizer.take_losses().size() == 1);
+  }
+  // A parameter set that holds one is not kept either: the next keyframe brings its own.
+  Bytes bad_sps = kSps;
+  bad_sps.insert(bad_sps.end(), {0, 0, 1, 0x0f, 0x80});
+  h.push(s.frame({stap_a({bad_sps, kPps}), fu_a(slice(true, 1000, 6), 2)[0], fu_a(slice(true, 1000, 6), 2)[1]}));
+  CHECK(h.frames.size() == 2);
+  CHECK(h.depacketizer.stats().start_codes_inside == 1);
 }
 
 TEST_CASE("H264Depacketizer: an AU also ends where the RTP time changes", "[recorder]") {
@@ -375,7 +455,7 @@ TEST_CASE("H264Depacketizer: nothing is written before the first keyframe", "[re
     h.push(s.frame({kSps, kPps}));
     h.push(s.frame({aud, idr}));
     REQUIRE(h.frames.size() == 1);
-    CHECK(h.frames[0].data == annex_b({aud, kSps, kPps, idr}));
+    CHECK(h.frames[0].data == annex_b({kSps, kPps, idr}));  // the AUD is left out
   }
 }
 
