@@ -68,13 +68,22 @@ PacketKind MediaLeg::receive(std::span<const std::uint8_t> datagram) noexcept {
 
 MediaLeg::Section* MediaLeg::incoming_section(std::uint32_t ssrc, std::uint8_t payload_type) noexcept {
   // Only sections the answer let the terminal send on: a picture or an
-  // officer-voice section of a terminal is the relay's to send.
+  // officer-voice section of a terminal is the relay's to send. A known
+  // stream must also carry the one payload type the answer chose for it:
+  // sound sent with a picture's SSRC would otherwise reach the partner's
+  // decoder, the officers and the recorder as if it were video.
+  auto chosen = [&](Section& s) -> Section* {
+    if (s.config.payload_type == payload_type) return &s;
+    RelayCounterSet::bump(counters_.dropped_payload_type);
+    return nullptr;
+  };
   for (auto& s : sections_)
-    if (s.config.relay_receives && s.source_ssrc == ssrc) return &s;
+    if (s.config.relay_receives && s.source_ssrc == ssrc) return chosen(s);
   for (auto& s : sections_) {
     if (!s.config.relay_receives) continue;
     for (auto announced : s.config.announced_ssrcs)
       if (announced == ssrc) {
+        if (s.config.payload_type != payload_type) return chosen(s);
         s.source_ssrc = ssrc;
         return &s;
       }
@@ -85,6 +94,7 @@ MediaLeg::Section* MediaLeg::incoming_section(std::uint32_t ssrc, std::uint8_t p
       s.source_ssrc = ssrc;
       return &s;
     }
+  RelayCounterSet::bump(counters_.dropped_unrouted);
   return nullptr;
 }
 
@@ -101,10 +111,7 @@ void MediaLeg::receive_rtp(std::size_t length) noexcept {
     return;
   }
   Section* in = incoming_section(packet->ssrc(), packet->payload_type());
-  if (!in) {
-    RelayCounterSet::bump(counters_.dropped_unrouted);
-    return;
-  }
+  if (!in) return;  // counted there
   const MediaKind kind = in->config.kind;
   if (in->config.role == SectionRole::OfficerVoice) {
     // An officer's microphone: to both parties' officer-voice sections, and

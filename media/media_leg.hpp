@@ -133,6 +133,8 @@ class MediaLeg {
   void send_officer_voice(std::span<const std::uint8_t> plain) noexcept;
   void forward_keyframe_request(std::uint32_t media_ssrc) noexcept;
   void receive_rtcp(std::size_t length) noexcept;
+  // The section a packet of this SSRC and payload type belongs to; null (and
+  // counted as dropped_payload_type or dropped_unrouted) when there is none.
   Section* incoming_section(std::uint32_t ssrc, std::uint8_t payload_type) noexcept;
   Section* section_of_kind(MediaKind kind) noexcept;
   static std::uint32_t incoming_video_ssrc(const Section& video) noexcept;

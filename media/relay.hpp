@@ -63,6 +63,7 @@ struct RelayCounters {
   std::uint64_t dropped_srtp = 0;         // failed SRTP/SRTCP authentication or replay
   std::uint64_t dropped_unrouted = 0;     // valid media with no linked destination
   std::uint64_t dropped_malformed = 0;    // bad RTP/RTCP after decryption
+  std::uint64_t dropped_payload_type = 0; // RTP of a known stream with a payload type the answer did not choose for it
   std::uint64_t dropped_dtls = 0;         // DTLS datagrams refused before OpenSSL or that OpenSSL could not read
   // Supervision. Pictures sent to officers' peers; every other RTP packet
   // that left for an officer's peer, counted at its socket (zero by

@@ -14,6 +14,7 @@ void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
   out.dropped_srtp += get(dropped_srtp);
   out.dropped_unrouted += get(dropped_unrouted);
   out.dropped_malformed += get(dropped_malformed);
+  out.dropped_payload_type += get(dropped_payload_type);
   out.dropped_dtls += get(dropped_dtls);
   out.officer_video_forwarded += get(officer_video_forwarded);
   out.officer_audio_sent += get(officer_audio_sent);

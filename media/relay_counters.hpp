@@ -15,6 +15,7 @@ struct RelayCounterSet {
   Counter rtp_forwarded{0}, rtcp_forwarded{0}, audio_forwarded{0}, video_forwarded{0};
   Counter nacks_answered{0}, keyframe_requests{0};
   Counter dropped_unknown{0}, dropped_srtp{0}, dropped_unrouted{0}, dropped_malformed{0};
+  Counter dropped_payload_type{0};
   Counter dropped_dtls{0};
   Counter officer_video_forwarded{0}, officer_audio_sent{0}, officer_voice_forwarded{0}, officer_voice_held{0};
   IceCounters ice;  // the worker's agents, once they read their selected sockets themselves

@@ -525,6 +525,7 @@ HttpReply HttpApi::handle_api(const HttpRequest& req, std::string_view path, std
                    {"dropped_srtp", c.dropped_srtp},
                    {"dropped_unrouted", c.dropped_unrouted},
                    {"dropped_malformed", c.dropped_malformed},
+                   {"dropped_payload_type", c.dropped_payload_type},
                    {"dropped_dtls", c.dropped_dtls},
                    {"officer_video_forwarded", c.officer_video_forwarded},
                    {"officer_audio_sent", c.officer_audio_sent},

@@ -481,6 +481,21 @@ TEST_CASE("MediaLeg: its video tap gets the terminal's video as sent and never i
     m.a_sends_rtp(rtp(kH264A, 41, 12000, kVideoFromA));
     CHECK(tap->seen.size() == 2);
   }
+  SECTION("not sound sent with the picture's SSRC, nor anything else the answer did not choose for it") {
+    const auto video_before = get(m.counters.video_forwarded);
+    m.a_sends_rtp(rtp(kOpusA, 41, 12000, kVideoFromA, true, 200));  // the picture's SSRC, Opus's payload type
+    m.a_sends_rtp(rtp(kH264A, 3, 2880, kAudioFromA));                // the sound's SSRC, H.264's payload type
+    m.a_sends_rtp(rtp(77, 42, 12000, kVideoFromA));                  // a payload type nobody chose
+    CHECK(tap->seen.size() == 1);
+    CHECK(get(m.counters.dropped_payload_type) == 3);
+    CHECK(get(m.counters.dropped_unrouted) == 0);
+    CHECK(get(m.counters.audio_forwarded) == 2);
+    CHECK(get(m.counters.video_forwarded) == video_before);
+    // The stream goes on as before.
+    m.a_sends_rtp(rtp(kH264A, 43, 15000, kVideoFromA));
+    CHECK(tap->seen.size() == 2);
+    CHECK(get(m.counters.video_forwarded) == video_before + 1);
+  }
   SECTION("and nothing once it is detached") {
     m.leg_a.set_video_tap(nullptr);
     m.a_sends_rtp(rtp(kH264A, 41, 12000, kVideoFromA));
