@@ -243,6 +243,21 @@ std::size_t HttpApi::body_limit(http::verb method, std::string_view target) {
   return kMaxLetterBytes;
 }
 
+std::optional<HttpResponse> HttpApi::refuse_before_body(const HttpRequest& header, std::string_view peer) {
+  std::string_view target(header.target().data(), header.target().size());
+  if (body_limit(header.method(), target) <= kMaxRequestBodyBytes) return std::nullopt;
+  // body_limit() said: PUT /api/meetings/{valid id}/letter.
+  constexpr std::string_view prefix = "/api/meetings/";
+  std::string_view rest = target.substr(prefix.size());
+  const std::string meeting(rest.substr(0, rest.find('/')));
+  auto who = authorize(header, Need::Admin, fmt::format("PUT /api/meetings/{}/letter", meeting), meeting,
+                       std::string(peer));
+  auto* refused = std::get_if<HttpResponse>(&who);
+  if (!refused) return std::nullopt;
+  refused->keep_alive(false);
+  return std::move(*refused);
+}
+
 HttpResponse HttpApi::handle(const HttpRequest& req, std::string_view peer) {
   auto reply = respond(req, peer);
   if (auto* res = std::get_if<HttpResponse>(&reply)) return std::move(*res);

@@ -83,6 +83,12 @@ class HttpApi {
   // (known from the header, before the body is read): kMaxLetterBytes for
   // PUT /api/meetings/{id}/letter, kMaxRequestBodyBytes for everything else.
   static std::size_t body_limit(boost::beast::http::verb method, std::string_view target);
+  // For a request whose body may be bigger than kMaxRequestBodyBytes (a
+  // letter upload), decided on its header alone: the refusal its credentials
+  // get (audited, with Connection: close), so that nobody without an
+  // administrator's credentials can make the server read megabytes; nullopt
+  // when the body is to be read.
+  std::optional<HttpResponse> refuse_before_body(const HttpRequest& header, std::string_view peer);
 
  private:
   // Who may call an endpoint: the admin token or an administrator's login;

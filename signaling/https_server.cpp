@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <deque>
 #include <optional>
+#include <vector>
 
 #include "signaling/component_logger.hpp"
 
@@ -28,6 +29,8 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
+// How long a client that was refused before its body was read may go on sending it.
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 
@@ -217,6 +220,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     body_limit_ = HttpApi::body_limit(header.method(), std::string_view(header.target().data(), header.target().size()));
     if (auto length = parser_->content_length(); length && *length > body_limit_)
       return on_read(http::error::body_limit);
+    if (body_limit_ > kMaxRequestBodyBytes)
+      if (auto refusal = api_.refuse_before_body(parser_->get(), peer_))
+        return write(std::move(*refusal), true, true);
     parser_->body_limit(body_limit_);  // a chunked body is counted against it as it comes
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -226,7 +232,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::end_of_stream) return shutdown();
     if (ec == http::error::body_limit) {
       auto res = HttpApi::too_large(11, body_limit_);
-      return write(std::move(res), true);
+      return write(std::move(res), true, true);
     }
     if (ec) {
       if (ec != beast::error::timeout && ec != net::error::eof && ec != ssl::error::stream_truncated)
@@ -254,9 +260,11 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
         reply);
   }
 
-  // A string body or a file body (sent from disk in pieces).
+  // A string body or a file body (sent from disk in pieces). `drain`: the
+  // answer was given before the request's body was read (a refusal), so what
+  // the client still sends of it is read and dropped before the close.
   template <typename Response>
-  void write(Response&& res, bool close) {
+  void write(Response&& res, bool close, bool drain = false) {
     auto shared = std::make_shared<std::decay_t<Response>>(std::move(res));
     if (close) shared->keep_alive(false);
     // A big file (an archive segment) gets longer than the request timeout:
@@ -264,11 +272,30 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     auto bytes = shared->payload_size().value_or(0);
     beast::get_lowest_layer(stream_).expires_after(kRequestTimeout + std::chrono::seconds(bytes / (512 * 1024)));
     http::async_write(stream_, *shared,
-                      [self = shared_from_this(), shared, close](beast::error_code ec, std::size_t) {
+                      [self = shared_from_this(), shared, close, drain](beast::error_code ec, std::size_t) {
                         if (ec) return;
+                        if (drain) return self->drain(0);
                         if (close) return self->shutdown();
                         self->read();
                       });
+  }
+
+  // Reads and drops what a refused client still sends, so that it gets to
+  // read the refusal rather than a reset: at most the body limit (and a
+  // header's worth), for at most kDrainTimeout, or until the client closes.
+  void drain(std::size_t dropped) {
+    if (dropped == 0) {
+      buffer_.consume(buffer_.size());
+      scratch_.resize(16 * 1024);
+      beast::get_lowest_layer(stream_).expires_after(kDrainTimeout);
+    }
+    if (dropped > body_limit_ + kMaxHeaderBytes) return shutdown();
+    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this(), dropped](beast::error_code ec,
+                                                                                         std::size_t n) {
+      if (ec == beast::error::timeout) return;  // the socket is closed
+      if (ec) return self->shutdown();
+      self->drain(dropped + n);
+    });
   }
 
   void shutdown() {
@@ -284,6 +311,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::size_t body_limit_ = kMaxRequestBodyBytes;
+  std::vector<char> scratch_;  // drain()'s
 };
 
 }  // namespace

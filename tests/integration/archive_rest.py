@@ -17,7 +17,9 @@ manifest, downloads a segment (byte for byte, SHA-256 as in the manifest)
 and the letter, and has the side-by-side composite exported (202 while it
 runs, then 200 with an MP4). Refused, with the exact status and code: the
 officer, the admin token, a device secret, a garbage token and no token on
-every archive endpoint; the archivist on the officer endpoints, the admin
+every archive endpoint; a letter upload with no, an officer's or a garbage
+token, answered from its header alone while its 8 MB body is never sent;
+the archivist on the officer endpoints, the admin
 endpoints and the officer console (officer_hello); file names that are paths
 or not in the manifest. Last, the audit trail holds each of these, allowed
 or refused, with who, what and the outcome, and no password or token.
@@ -27,6 +29,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -89,6 +92,46 @@ def expect(srv, method, path, token, status, code=None, body=None, content_type=
     if code is not None:
         check((answer or {}).get("code") == code, f"{method} {path} with {who}: {answer}, expected code {code}")
     return answer if answer is not None else raw, headers
+
+
+def answer_complete(got):
+    """True once `got` holds an HTTP answer's header and its Content-Length of body."""
+    if b"\r\n\r\n" not in got:
+        return False
+    head, body = got.split(b"\r\n\r\n", 1)
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return False
+
+
+def refused_before_body(srv, path, token, size):
+    """A PUT that declares a body of `size` bytes and sends only its header:
+    returns (seconds until the answer, status line, answer JSON). The server
+    must answer from the header alone, not wait for the body."""
+    ctx = ssl.create_default_context(cafile=srv.ca_file)
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+        head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/pdf\r\n"
+        if token is not None:
+            head += f"Authorization: Bearer {token}\r\n"
+        head += f"Content-Length: {size}\r\n\r\n"
+        started = time.monotonic()
+        s.sendall(head.encode())
+        got = b""
+        try:
+            while not answer_complete(got):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (socket.timeout, ssl.SSLError, ConnectionError):
+            pass
+        took = time.monotonic() - started
+    status_line = got.split(b"\r\n", 1)[0].decode(errors="replace")
+    body = got.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in got else b""
+    return took, status_line, json_of(body)
 
 
 def make_segment(path, pattern):
@@ -168,6 +211,15 @@ def main():
                body=b"\x89PNG\r\n\x1a\n" + letter, content_type="application/pdf")
         expect(srv, "PUT", "/api/meetings/m-arch-2/letter?kind=commission", wang, 403, "forbidden",
                body=letter, content_type="application/pdf")
+        # Refused on the header alone: an 8 MB letter is never read for a caller who may not upload it.
+        for token, status, code in ((None, 401, "unauthorized"), (wang, 403, "forbidden"),
+                                    ("garbage-" + os.urandom(8).hex(), 401, "unauthorized")):
+            took, line, answer = refused_before_body(srv, "/api/meetings/m-arch-2/letter?kind=commission", token,
+                                                     8 * 1024 * 1024)
+            check(line.startswith(f"HTTP/1.1 {status}") and (answer or {}).get("code") == code and took < 5,
+                  f"a letter upload refused before its body: {line!r} {answer} after {took:.1f} s, expected {status}")
+        log("a letter upload without an administrator's credentials is refused before its body is read")
+        # A refused client that sends its 200 KB body anyway still reads the refusal (above: wang's 403).
         stored, _ = expect(srv, "PUT", "/api/meetings/m-arch-2/letter?kind=commission", root, 200,
                            body=letter, content_type="application/pdf")
         letter_sha = hashlib.sha256(letter).hexdigest()
@@ -285,6 +337,8 @@ def main():
         check(has("dang", "list_violations", "refused:forbidden"), "the archivist on an admin endpoint")
         check(has("root", "PUT /api/meetings/m-arch-2/letter", "ok", "m-arch-2"), "the letter upload")
         check(has("wang", "PUT /api/meetings/m-arch-2/letter", "refused:forbidden"), "the officer's upload")
+        check(has("anonymous", "PUT /api/meetings/m-arch-2/letter", "refused:unauthorized", "m-arch-2"),
+              "the anonymous upload refused before its body")
         check(has("root", "POST /api/archives/reindex", "ok"), "the reindex")
         dump = json.dumps(entries, ensure_ascii=False)
         for secret in [p for _, _, p in ACCOUNTS.values()] + list(tokens.values()) + [srv.admin_token]:
