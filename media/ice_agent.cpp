@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <stun/usages/ice.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace huijian::media {
@@ -56,6 +57,7 @@ IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_
 }
 
 IceAgent::~IceAgent() {
+  stop_liveness_timer();
   if (take_over_) {
     g_source_destroy(take_over_);
     g_source_unref(take_over_);
@@ -78,6 +80,8 @@ void IceAgent::set_remote_credentials(const std::string& ufrag, const std::strin
     throw IceError("the offer's ICE ufrag/pwd are missing or too long");
   if (!nice_agent_set_remote_credentials(agent_.get(), stream_id_, ufrag.c_str(), password.c_str()))
     throw IceError("the offer's ICE credentials were refused");
+  remote_ufrag_ = ufrag;
+  remote_password_ = password;
 }
 
 void IceAgent::gather() {
@@ -184,6 +188,11 @@ void IceAgent::on_gathering_done(NiceAgent*, guint, gpointer data) {
 
 void IceAgent::on_component_state(NiceAgent*, guint, guint, guint state, gpointer data) {
   auto* self = static_cast<IceAgent*>(data);
+  if (state == NICE_COMPONENT_STATE_FAILED && self->reader_token_) {
+    // libnice's keepalive timeout: it cannot hear the peer since the take-over.
+    spdlog::debug("[media] ICE: libnice failed a pair it no longer reads; the agent's own liveness check decides");
+    return;
+  }
   IceState next = self->state_;
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTING:
@@ -229,13 +238,73 @@ void IceAgent::take_over_receive() noexcept {
   if (!parked_context_) parked_context_ = g_main_context_new();
   nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, parked_context_, &IceAgent::on_receive, this);
   IceCounters::bump(counters_.sockets_taken_over);
+  start_liveness_timer();
 }
 
 void IceAgent::release_receive() noexcept {
   if (!reader_token_) return;
+  stop_liveness_timer();
   reader_->remove(reader_token_);
   reader_token_ = 0;
   nice_agent_attach_recv(agent_.get(), stream_id_, kComponent, context_, &IceAgent::on_receive, this);
+}
+
+void IceAgent::start_liveness_timer() noexcept {
+  stop_liveness_timer();
+  heard_ = false;
+  last_heard_ = std::chrono::steady_clock::now();
+  const auto every = std::max<std::int64_t>(10, std::min(liveness_.consent_every, liveness_.silence_limit / 4).count());
+  liveness_timer_ = g_timeout_source_new(static_cast<guint>(every));
+  g_source_set_callback(liveness_timer_, &IceAgent::on_liveness_tick, this, nullptr);
+  g_source_attach(liveness_timer_, context_);
+  last_consent_ = last_heard_;  // the first check one interval after the take-over
+}
+
+void IceAgent::stop_liveness_timer() noexcept {
+  if (!liveness_timer_) return;
+  g_source_destroy(liveness_timer_);
+  g_source_unref(liveness_timer_);
+  liveness_timer_ = nullptr;
+}
+
+gboolean IceAgent::on_liveness_tick(gpointer data) {
+  auto* self = static_cast<IceAgent*>(data);
+  const auto now = std::chrono::steady_clock::now();
+  if (self->heard_) {
+    self->heard_ = false;
+    self->last_heard_ = now;
+  }
+  if (now - self->last_heard_ >= self->liveness_.silence_limit) {
+    spdlog::info("[media] ICE: nothing from the peer for {} s on the selected pair: failed",
+                 std::chrono::duration_cast<std::chrono::seconds>(now - self->last_heard_).count());
+    IceCounters::bump(self->counters_.silent_failed);
+    self->stop_liveness_timer();
+    self->state_ = IceState::Failed;
+    self->listener_.on_ice_state(IceState::Failed);  // may destroy the agent: nothing after this
+    return G_SOURCE_REMOVE;
+  }
+  if (now - self->last_consent_ >= self->liveness_.consent_every) {
+    self->last_consent_ = now;
+    self->send_consent_check();
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void IceAgent::send_consent_check() noexcept {
+  if (selected_fd_ < 0 || remote_ufrag_.empty()) return;
+  const std::string username = remote_ufrag_ + ":" + local_ufrag_;
+  std::uint8_t buffer[STUN_MAX_MESSAGE_SIZE_IPV6];
+  StunMessage request{};
+  // The priority a peer-reflexive candidate of ours would have (RFC 8445 5.1.2.1, type preference 110).
+  constexpr std::uint32_t kPriority = (110u << 24) | (65535u << 8) | (256u - kComponent);
+  const std::size_t length = stun_usage_ice_conncheck_create(
+      &stun_agent_, &request, buffer, sizeof buffer, reinterpret_cast<const std::uint8_t*>(username.data()),
+      username.size(), reinterpret_cast<const std::uint8_t*>(remote_password_.data()), remote_password_.size(),
+      false, role_ == Role::Controlling, kPriority, tie_breaker_, nullptr, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  if (length == 0) return;
+  ::sendto(selected_fd_, buffer, length, MSG_DONTWAIT | MSG_NOSIGNAL,
+           reinterpret_cast<const sockaddr*>(&selected_remote_), selected_remote_length_);
+  IceCounters::bump(counters_.consent_sent);
 }
 
 namespace {
@@ -272,6 +341,7 @@ void IceAgent::on_socket_datagram(std::span<const std::uint8_t> datagram, const 
     IceCounters::bump(counters_.foreign_dropped);
     return;
   }
+  heard_ = true;
   listener_.on_ice_datagram(datagram);
 }
 
@@ -293,6 +363,12 @@ void IceAgent::answer_stun(std::span<const std::uint8_t> datagram, const sockadd
   StunMessage request{};
   const StunValidationStatus status =
       stun_agent_validate(&stun_agent_, &request, datagram.data(), datagram.size(), &IceAgent::check_username, this);
+  // The peer's answer to one of our consent checks (matched to it, integrity checked with its password).
+  if (status == STUN_VALIDATION_SUCCESS && stun_message_get_class(&request) == STUN_RESPONSE &&
+      same_address(from, selected_remote_)) {
+    heard_ = true;
+    return;
+  }
   if (status != STUN_VALIDATION_SUCCESS || stun_message_get_class(&request) != STUN_REQUEST ||
       stun_message_get_method(&request) != STUN_BINDING) {
     IceCounters::bump(counters_.stun_ignored);
@@ -312,6 +388,7 @@ void IceAgent::answer_stun(std::span<const std::uint8_t> datagram, const sockadd
   ::sendto(selected_fd_, buffer, length, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&from),
            from_length);
   IceCounters::bump(counters_.consent_answered);
+  heard_ = true;
   // The controlling side nominated another path (a terminal that moved): media follows it.
   if (role_ == Role::Controlled && !same_address(from, selected_remote_) &&
       stun_message_has_attribute(&request, STUN_ATTRIBUTE_USE_CANDIDATE) &&

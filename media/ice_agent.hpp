@@ -11,12 +11,24 @@
 // are answered here with libnice's own STUN library, and libnice's keepalives
 // turn into binding indications, which want no answer. libnice keeps its
 // timers and sends, and never reads that socket again.
+//
+// So libnice no longer hears the peer: its own keepalive timeout (a pair
+// from which it received no STUN request for 50 s is failed) would fail every
+// healthy pair 50 s after the take-over. Its FAILED is then ignored, and this
+// agent watches the pair itself (RFC 7675's consent, in spirit): it sends the
+// peer a consent check (an authenticated binding request) every
+// Liveness::consent_every, and reports Failed once it has heard nothing from
+// the pair's address (no media, RTCP or DTLS, no consent check of the peer's,
+// no answer to ours) for Liveness::silence_limit: a terminal that vanished
+// without a word (pulled cable, crashed machine) is noticed within about
+// 35 s.
 
 #include <nice/agent.h>
 #include <stun/stunagent.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -42,6 +54,8 @@ struct IceCounters {
   std::atomic<std::uint64_t> consent_answered{0};    // binding requests answered after the take-over
   std::atomic<std::uint64_t> stun_ignored{0};        // STUN that failed its check, or was not a request
   std::atomic<std::uint64_t> foreign_dropped{0};     // non-STUN datagrams from an address that is not the pair's
+  std::atomic<std::uint64_t> consent_sent{0};        // our own consent checks to peers after the take-over
+  std::atomic<std::uint64_t> silent_failed{0};       // pairs failed because the peer fell silent
   static void bump(std::atomic<std::uint64_t>& c) noexcept {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
@@ -60,6 +74,12 @@ class IceAgent final : private SocketReader::Client {
 
   enum class Role { Controlled, Controlling };
 
+  // How a taken-over pair is watched (see the top).
+  struct Liveness {
+    std::chrono::milliseconds silence_limit{30'000};  // RFC 7675's consent timeout
+    std::chrono::milliseconds consent_every{5'000};   // RFC 7675's consent check interval
+  };
+
   // Runs on `context` (the caller's media worker); counts into `counters` when given. Throws IceError.
   IceAgent(GMainContext* context, const std::vector<std::string>& local_addresses, std::uint16_t port_min,
            std::uint16_t port_max, Listener& listener, Role role = Role::Controlled,
@@ -67,6 +87,9 @@ class IceAgent final : private SocketReader::Client {
   ~IceAgent() override;
   IceAgent(const IceAgent&) = delete;
   IceAgent& operator=(const IceAgent&) = delete;
+
+  // Before the take-over (tests shorten it).
+  void set_liveness(Liveness liveness) noexcept { liveness_ = liveness; }
 
   const std::string& local_ufrag() const noexcept { return local_ufrag_; }
   const std::string& local_password() const noexcept { return local_password_; }
@@ -101,6 +124,10 @@ class IceAgent final : private SocketReader::Client {
   void refresh_selected_socket() noexcept;
   void take_over_receive() noexcept;
   void release_receive() noexcept;
+  void start_liveness_timer() noexcept;
+  void stop_liveness_timer() noexcept;
+  static gboolean on_liveness_tick(gpointer self);
+  void send_consent_check() noexcept;
   // SocketReader::Client
   void on_socket_datagram(std::span<const std::uint8_t> datagram, const sockaddr_storage& from,
                           socklen_t from_length) noexcept override;
@@ -118,6 +145,8 @@ class IceAgent final : private SocketReader::Client {
   guint stream_id_ = 0;
   std::string local_ufrag_;
   std::string local_password_;
+  std::string remote_ufrag_;
+  std::string remote_password_;
   IceState state_ = IceState::Gathering;
   struct SocketUnref {
     void operator()(GSocket* s) const noexcept { g_object_unref(s); }
@@ -133,6 +162,11 @@ class IceAgent final : private SocketReader::Client {
   GMainContext* parked_context_ = nullptr;
   std::shared_ptr<SocketReader> reader_;
   std::uint64_t reader_token_ = 0;
+  Liveness liveness_;
+  GSource* liveness_timer_ = nullptr;
+  bool heard_ = false;  // something came from the pair since the last tick
+  std::chrono::steady_clock::time_point last_heard_{};
+  std::chrono::steady_clock::time_point last_consent_{};
   StunAgent stun_agent_{};
   std::uint64_t tie_breaker_ = 0;
   IceCounters own_counters_;

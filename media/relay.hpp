@@ -81,6 +81,10 @@ struct RelayCounters {
   std::uint64_t ice_consent_answered = 0;
   std::uint64_t ice_stun_ignored = 0;
   std::uint64_t ice_foreign_dropped = 0;
+  // Our own consent checks to terminals, and pairs failed because the
+  // terminal fell silent (nothing heard for 30 s) after the take-over.
+  std::uint64_t ice_consent_sent = 0;
+  std::uint64_t ice_silent_failed = 0;
 };
 
 class Relay {

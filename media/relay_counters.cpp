@@ -24,6 +24,8 @@ void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
   out.ice_consent_answered += get(ice.consent_answered);
   out.ice_stun_ignored += get(ice.stun_ignored);
   out.ice_foreign_dropped += get(ice.foreign_dropped);
+  out.ice_consent_sent += get(ice.consent_sent);
+  out.ice_silent_failed += get(ice.silent_failed);
 }
 
 }  // namespace huijian::media

@@ -549,7 +549,9 @@ HttpReply HttpApi::handle_api(const HttpRequest& req, std::string_view path, std
                    {"ice_sockets_taken_over", c.ice_sockets_taken_over},
                    {"ice_consent_answered", c.ice_consent_answered},
                    {"ice_stun_ignored", c.ice_stun_ignored},
-                   {"ice_foreign_dropped", c.ice_foreign_dropped}};
+                   {"ice_foreign_dropped", c.ice_foreign_dropped},
+                   {"ice_consent_sent", c.ice_consent_sent},
+                   {"ice_silent_failed", c.ice_silent_failed}};
     }
     json recorder = recorder_inputs_ ? recorder_inputs_() : json(nullptr);
     return json_response(req, http::status::ok, json{{"relay", std::move(relay)}, {"recorder", std::move(recorder)}});

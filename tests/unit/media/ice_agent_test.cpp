@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -58,13 +59,24 @@ std::uint16_t candidate_port(const std::string& candidate) {
   return static_cast<std::uint16_t>(std::stoi(word));
 }
 
+// No consent check of their own within a test, unless a test asks for them.
+constexpr IceAgent::Liveness kQuiet{std::chrono::seconds(60), std::chrono::seconds(120)};
+
 struct Pair {
   GMainContext* context = g_main_context_new();
   Side a_side, b_side;
-  IceAgent a{context, {"127.0.0.1"}, 0, 0, a_side, IceAgent::Role::Controlling};
-  IceAgent b{context, {"127.0.0.1"}, 0, 0, b_side, IceAgent::Role::Controlled};
+  std::unique_ptr<IceAgent> a_owner =
+      std::make_unique<IceAgent>(context, std::vector<std::string>{"127.0.0.1"}, 0, 0, a_side,
+                                 IceAgent::Role::Controlling);
+  std::unique_ptr<IceAgent> b_owner =
+      std::make_unique<IceAgent>(context, std::vector<std::string>{"127.0.0.1"}, 0, 0, b_side,
+                                 IceAgent::Role::Controlled);
+  IceAgent& a = *a_owner;
+  IceAgent& b = *b_owner;
 
-  Pair() {
+  explicit Pair(IceAgent::Liveness a_liveness = kQuiet, IceAgent::Liveness b_liveness = kQuiet) {
+    a.set_liveness(a_liveness);
+    b.set_liveness(b_liveness);
     a.set_remote_credentials(b.local_ufrag(), b.local_password());
     b.set_remote_credentials(a.local_ufrag(), a.local_password());
     a.gather();
@@ -76,7 +88,11 @@ struct Pair {
     a.add_remote_candidate("");
     REQUIRE(spin(context, [&] { return a.reads_own_socket() && b.reads_own_socket(); }, std::chrono::seconds(10)));
   }
-  ~Pair() { g_main_context_unref(context); }
+  ~Pair() {
+    a_owner.reset();
+    b_owner.reset();
+    g_main_context_unref(context);
+  }
 };
 
 struct RawSocket {
@@ -207,4 +223,61 @@ TEST_CASE("a taken-over agent drops datagrams from an address that is not the se
   // The pair still works.
   REQUIRE(p.a.send(rtp));
   REQUIRE(spin(p.context, [&] { return p.b_side.received.size() == 1; }, std::chrono::seconds(2)));
+}
+
+TEST_CASE("a taken-over pair outlives libnice's own 50 s keepalive timeout and keeps consent both ways") {
+  // libnice no longer hears the peer once the socket is taken over; its
+  // keepalive timeout fails such a pair after 50 s unless the agent ignores it.
+  const IceAgent::Liveness checks_every_second{std::chrono::seconds(30), std::chrono::seconds(1)};
+  Pair p(checks_every_second, checks_every_second);
+  const std::uint8_t to_b[] = {0x80, 0x60, 0x00, 0x01, 'b'};
+  const std::uint8_t to_a[] = {0x80, 0x60, 0x00, 0x02, 'a'};
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(56);
+  std::size_t sent = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    REQUIRE(p.a.send(to_b));
+    REQUIRE(p.b.send(to_a));
+    ++sent;
+    spin(p.context, [] { return false; }, std::chrono::milliseconds(100));
+  }
+  REQUIRE(spin(p.context, [&] { return p.a_side.received.size() == sent && p.b_side.received.size() == sent; },
+               std::chrono::seconds(5)));
+  CHECK(p.a_side.state == IceState::Connected);
+  CHECK(p.b_side.state == IceState::Connected);
+  CHECK(p.a.connected());
+  CHECK(p.b.connected());
+  // About one check a second each way, each answered by the other side.
+  CHECK(p.a.counters().consent_sent >= 45);
+  CHECK(p.b.counters().consent_sent >= 45);
+  CHECK(p.b.counters().consent_answered + 2 >= p.a.counters().consent_sent);
+  CHECK(p.a.counters().consent_answered + 2 >= p.b.counters().consent_sent);
+  CHECK(p.a.counters().silent_failed == 0);
+  CHECK(p.b.counters().silent_failed == 0);
+}
+
+TEST_CASE("a taken-over agent whose peer vanished reports Failed after its silence limit, not before") {
+  const IceAgent::Liveness two_seconds{std::chrono::seconds(2), std::chrono::milliseconds(500)};
+  Pair p(kQuiet, two_seconds);
+  const std::uint8_t to_b[] = {0x80, 0x60, 0x00, 0x01, 'b'};
+  SECTION("a peer that only answers consent checks is alive") {
+    spin(p.context, [] { return false; }, std::chrono::seconds(4));
+    CHECK(p.b_side.state == IceState::Connected);
+    CHECK(p.a.counters().consent_answered >= 6);
+  }
+  SECTION("a peer that is gone") {
+    // Media for 3 s keeps the pair up, then the peer goes without a word.
+    for (int i = 0; i < 30; ++i) {
+      REQUIRE(p.a.send(to_b));
+      spin(p.context, [] { return false; }, std::chrono::milliseconds(100));
+    }
+    CHECK(p.b_side.state == IceState::Connected);
+    const auto gone = std::chrono::steady_clock::now();
+    p.a_owner.reset();
+    REQUIRE(spin(p.context, [&] { return p.b_side.state == IceState::Failed; }, std::chrono::seconds(6)));
+    const auto took = std::chrono::steady_clock::now() - gone;
+    CHECK(took >= std::chrono::milliseconds(1900));
+    CHECK(took <= std::chrono::milliseconds(3500));
+    CHECK(p.b.counters().silent_failed == 1);
+    CHECK_FALSE(p.b.connected());
+  }
 }
