@@ -108,7 +108,7 @@ grep -q "listening on" "$work/server.log" || { tail -20 "$work/server.log" >&2; 
 # The meetings run for both windows plus the time the console takes to start.
 run_seconds=$((2 * window + 75))
 $pin_other "$loadgen" run --server huijiand --url "wss://127.0.0.1:$port/ws" --ca "$work/data/tls/cert.pem" \
-  --secret "$secret" --meetings "$meetings" --duration "$run_seconds" --warmup 2 --clip "$clip" \
+  --secret "$secret" --meetings "$meetings" --duration "$run_seconds" --warmup 2 --clip "$clip" --log-level info \
   >"$work/loadgen.json" 2>"$work/loadgen.log" &
 loadgen_pid=$!
 
