@@ -7,9 +7,12 @@
 #   bench/relay.sh --record        the same with recording on (Janus record: true; ours: the recorder)
 #
 # Options: --meetings "1 5 10"  --duration S  --warmup S  --servers "direct janus huijiand"
-#          --janus-threading "default event-loops"  --out DIR
+#          --janus-threading "default event-loops"  --rounds N  --out DIR
 #
-# Each step starts the server afresh pinned to CPU 0 (taskset), runs
+# The servers take turns at each meeting count (all of them at 1 meeting, then
+# all at 5, ...), so that a slow minute of this virtual machine falls on all
+# alike; --rounds N (1 to 9) runs each step N times in turn and the summary
+# uses each step's median. Each step starts the server afresh pinned to CPU 0 (taskset), runs
 # huijian-loadgen pinned to CPU 1 with N meetings, and stops the server by its
 # pid. The loadgen reads the server's CPU (utime+stime of all its threads, plus
 # CPU 0's softirq time) and RSS from /proc over the measured window. A ladder
@@ -32,6 +35,7 @@ warmup=2
 servers="direct janus huijiand"
 janus_threading="default event-loops"
 record=0
+rounds=1
 quick=0
 out=""
 usage() {
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
     --servers) servers=$2; shift 2 ;;
     --janus-threading) janus_threading=$2; shift 2 ;;
     --record) record=1; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --out) out=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -58,9 +63,10 @@ if [ "$quick" = 1 ]; then
   warmup=1
   janus_threading="default"
 fi
-for n in $meetings_list $duration $warmup; do
+for n in $meetings_list $duration $warmup $rounds; do
   case $n in ''|*[!0-9]*) echo "relay.sh: '$n' is not a whole number" >&2; exit 2 ;; esac
 done
+[ "$rounds" -ge 1 ] && [ "$rounds" -le 9 ] || { echo "relay.sh: --rounds takes 1 to 9, not $rounds" >&2; exit 2; }
 
 # Everything below runs in a network namespace of our own with only loopback
 # (and the veth that carries 127.0.0.1 for Janus's candidate gathering).
@@ -186,9 +192,9 @@ start_huijiand() {  # meetings
   return 0
 }
 
-# One step: prints the loadgen's JSON line, tagged with the variant.
-run_step() {  # variant meetings
-  local variant=$1 n=$2 line
+# One step: prints the loadgen's JSON line, tagged with the variant and round.
+run_step() {  # variant meetings round
+  local variant=$1 n=$2 round=$3 line
   case $variant in
     direct) step_dir=$work/direct-$n; mkdir -p "$step_dir"; loadgen_args=(--server direct) ;;
     janus-*) start_janus "${variant#janus-}" "$n" || { echo "{\"error\":\"janus did not start\",\"meetings\":$n}"; return; } ;;
@@ -206,8 +212,8 @@ run_step() {  # variant meetings
     recorded=$(du -sb "$step_dir/rec" | cut -f1)
     rm -rf "$step_dir/rec"
   fi
-  /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["variant"]=sys.argv[2]; d["recorded_bytes"]=int(sys.argv[3]); print(json.dumps(d))' \
-    "$line" "$variant" "$recorded"
+  /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["variant"]=sys.argv[2]; d["recorded_bytes"]=int(sys.argv[3]); d["round"]=int(sys.argv[4]); print(json.dumps(d))' \
+    "$line" "$variant" "$recorded" "$round"
 }
 
 # "pass", "fail: why" or "stop: why" for one JSON line.
@@ -242,21 +248,42 @@ for s in $servers; do
 done
 
 status=0
-for variant in "${variants[@]}"; do
-  fails=0
-  for n in $meetings_list; do
-    line=$(run_step "$variant" "$n")
-    echo "$line" >>"$results"
-    v=$(verdict "$line")
-    printf '  %-18s %4d meetings: %s\n' "$variant" "$n" "$v"
-    # One step over the limits may be a stall of this virtual machine (an idle
-    # CPU woken late); two in a row end the ladder.
-    case $v in
-      pass) fails=0 ;;
-      stop:*) break ;;
-      fail:*) fails=$((fails + 1)); [ "$fails" -ge 2 ] && break ;;
-    esac
+declare -A fails=() stopped=()
+for variant in "${variants[@]}"; do fails[$variant]=0; done
+for n in $meetings_list; do
+  declare -A passed=() stop_now=()
+  for round in $(seq "$rounds"); do
+    for variant in "${variants[@]}"; do
+      [ -z "${stopped[$variant]:-}" ] || continue
+      line=$(run_step "$variant" "$n" "$round")
+      echo "$line" >>"$results"
+      v=$(verdict "$line")
+      if [ "$rounds" = 1 ]; then
+        printf '  %-18s %4d meetings: %s\n' "$variant" "$n" "$v"
+      else
+        printf '  %-18s %4d meetings, round %d: %s\n' "$variant" "$n" "$round" "$v"
+      fi
+      case $v in
+        pass) passed[$variant]=$((${passed[$variant]:-0} + 1)) ;;
+        stop:*) stop_now[$variant]=1 ;;
+      esac
+    done
   done
+  # A step passes when most of its rounds do. One step over the limits may be
+  # a stall of this virtual machine (an idle CPU woken late); two in a row end
+  # that server's ladder, as does a saturated load generator.
+  for variant in "${variants[@]}"; do
+    [ -z "${stopped[$variant]:-}" ] || continue
+    if [ -n "${stop_now[$variant]:-}" ]; then
+      stopped[$variant]=1
+    elif [ $((${passed[$variant]:-0} * 2)) -gt "$rounds" ]; then
+      fails[$variant]=0
+    else
+      fails[$variant]=$((${fails[$variant]} + 1))
+      [ "${fails[$variant]}" -ge 2 ] && stopped[$variant]=1
+    fi
+  done
+  unset passed stop_now
 done
 
 /usr/bin/python3 "$here/bench/relay_table.py" "$results" | tee "$out/table.txt"

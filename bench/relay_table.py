@@ -2,7 +2,9 @@
 """Prints the table of bench/relay.sh from its results.jsonl (one JSON line
 per step, as huijian-loadgen printed it plus the variant), the largest meeting
 count each server carried at < 0.1 % loss and p99 < 5 ms, and the ratios
-ours / Janus. With --check-smoke: exits 1 unless every variant ran its step
+ours / Janus. With several rounds per step (relay.sh --rounds), every round
+is listed, then one line per step with the medians (CPU, loss, latency) and
+the spread of the CPU, and the summary is made of those medians. With --check-smoke: exits 1 unless every variant ran its step
 with zero loss and nothing misrouted (the smoke test of scripts/test)."""
 import json
 import sys
@@ -30,11 +32,51 @@ def saturated(r):
     return r.get("loadgen_cpu_pct", 0) > 85 or r.get("sender_late_resets", 0) > 0
 
 
+def median(values):
+    s = sorted(values)
+    k = len(s)
+    return s[k // 2] if k % 2 else (s[k // 2 - 1] + s[k // 2]) / 2.0
+
+
+def merge_rounds(rows):
+    """One row per (variant, meetings): the medians of its rounds. A step
+    with an error in any round keeps that error."""
+    groups = {}
+    order = []
+    for r in rows:
+        key = (r.get("variant"), r.get("meetings"))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(r)
+    merged = []
+    for key in order:
+        g = groups[key]
+        errors = [r for r in g if "error" in r]
+        if errors or len(g) == 1:
+            merged.append(dict(errors[0] if errors else g[0], rounds=len(g)))
+            continue
+        m = dict(g[0])
+        m["rounds"] = len(g)
+        for k in ("loss_pct", "arrived_per_s", "mbit_per_s", "loadgen_cpu_pct", "sender_late_resets"):
+            if all(k in r for r in g):
+                m[k] = median([r[k] for r in g])
+        m["latency_us"] = {k: median([r["latency_us"][k] for r in g]) for k in g[0]["latency_us"]}
+        for k in ("misrouted", "undecryptable", "sequence_gaps"):
+            m[k] = max(r.get(k, 0) for r in g)
+        if all("server_cpu_pct" in r for r in g):
+            for k in ("server_cpu_pct", "server_softirq_pct", "cpu_us_per_packet", "server_rss_kib"):
+                m[k] = median([r[k] for r in g])
+            m["cpu_spread"] = (min(r["server_cpu_pct"] for r in g), max(r["server_cpu_pct"] for r in g))
+        merged.append(m)
+    return merged
+
+
 def ms(us):
     return "%.2f" % (us / 1000.0)
 
 
-def table(rows):
+def table(rows, rounds_label=False):
     head = ("server", "meetings", "CPU %", "softirq %", "us/pkt", "pkt/s", "Mbit/s", "loss %",
             "p50 ms", "p99 ms", "p99.9 ms", "RSS MiB", "loadgen %", "")
     lines = [head]
@@ -47,11 +89,14 @@ def table(rows):
         note = "ok" if passes(r) else "over the limits"
         if passes(r) and saturated(r):
             note = "ok (load generator saturated)"
+        if "cpu_spread" in r:
+            note += "; median of %d, CPU %.1f to %.1f %%" % (r["rounds"], r["cpu_spread"][0], r["cpu_spread"][1])
         server = "server_cpu_pct" in r
 
         def cpu(key, fmt):
             return fmt % r[key] if server else "-"
-        lines.append((r["variant"], str(r["meetings"]), cpu("server_cpu_pct", "%.1f"),
+        label = r["variant"] + (" #%d" % r.get("round", 1) if rounds_label else "")
+        lines.append((label, str(r["meetings"]), cpu("server_cpu_pct", "%.1f"),
                       cpu("server_softirq_pct", "%.1f"), cpu("cpu_us_per_packet", "%.1f"),
                       "%.0f" % r["arrived_per_s"], "%.1f" % r["mbit_per_s"], "%.3f" % r["loss_pct"],
                       ms(lat["p50"]), ms(lat["p99"]), ms(lat["p999"]),
@@ -180,6 +225,11 @@ def main(argv):
         print("usage: relay_table.py [--check-smoke] results.jsonl", file=sys.stderr)
         return 2
     rows = load(argv[1])
+    if any(r.get("round", 1) > 1 for r in rows):
+        print(table(rows, rounds_label=True))
+        print("")
+        print("Medians per step (the summary below is made of these):")
+        rows = merge_rounds(rows)
     print(table(rows))
     print(summary(rows))
     return 0
