@@ -140,9 +140,10 @@ EOF
 
 port=18000
 step_dir=""
+step_suffix=""  # "-r2" and so on: every round starts from an empty folder (a fresh database)
 start_janus() {  # threading meetings
   port=$((port + 1))
-  step_dir=$work/janus-$1-$2
+  step_dir=$work/janus-$1-$2$step_suffix
   mkdir -p "$step_dir"
   local loops=()
   [ "$1" = "event-loops" ] && loops=(--event-loops 1)
@@ -160,7 +161,7 @@ start_janus() {  # threading meetings
 
 start_huijiand() {  # meetings
   port=$((port + 1))
-  step_dir=$work/huijiand-$1
+  step_dir=$work/huijiand-$1$step_suffix
   mkdir -p "$step_dir"
   local secret
   secret=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
@@ -195,8 +196,10 @@ start_huijiand() {  # meetings
 # One step: prints the loadgen's JSON line, tagged with the variant and round.
 run_step() {  # variant meetings round
   local variant=$1 n=$2 round=$3 line
+  step_suffix=""
+  [ "$rounds" = 1 ] || step_suffix="-r$round"
   case $variant in
-    direct) step_dir=$work/direct-$n; mkdir -p "$step_dir"; loadgen_args=(--server direct) ;;
+    direct) step_dir=$work/direct-$n$step_suffix; mkdir -p "$step_dir"; loadgen_args=(--server direct) ;;
     janus-*) start_janus "${variant#janus-}" "$n" || { echo "{\"error\":\"janus did not start\",\"meetings\":$n}"; return; } ;;
     huijiand) start_huijiand "$n" || { echo "{\"error\":\"huijiand did not start\",\"meetings\":$n}"; return; } ;;
   esac

@@ -81,8 +81,9 @@ def table(rows, rounds_label=False):
             "p50 ms", "p99 ms", "p99.9 ms", "RSS MiB", "loadgen %", "")
     lines = [head]
     for r in rows:
+        label = r.get("variant", "?") + (" #%d" % r.get("round", 1) if rounds_label else "")
         if "error" in r:
-            lines.append((r.get("variant", "?"), str(r.get("meetings", "?")), "-", "-", "-", "-", "-", "-", "-", "-",
+            lines.append((label, str(r.get("meetings", "?")), "-", "-", "-", "-", "-", "-", "-", "-",
                           "-", "-", "-", "error: " + r["error"][:60]))
             continue
         lat = r["latency_us"]
@@ -95,7 +96,6 @@ def table(rows, rounds_label=False):
 
         def cpu(key, fmt):
             return fmt % r[key] if server else "-"
-        label = r["variant"] + (" #%d" % r.get("round", 1) if rounds_label else "")
         lines.append((label, str(r["meetings"]), cpu("server_cpu_pct", "%.1f"),
                       cpu("server_softirq_pct", "%.1f"), cpu("cpu_us_per_packet", "%.1f"),
                       "%.0f" % r["arrived_per_s"], "%.1f" % r["mbit_per_s"], "%.3f" % r["loss_pct"],
