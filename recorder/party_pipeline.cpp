@@ -1,6 +1,5 @@
 #include "recorder/party_pipeline.hpp"
 
-#include <gst/app/gstappsrc.h>
 #include <gst/video/video-event.h>
 
 #include <spdlog/spdlog.h>
@@ -36,30 +35,34 @@ PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, u
   pipeline_ = gst_pipeline_new(("record-" + name).c_str());
   gst_object_ref_sink(pipeline_);
   try {
-    source_ = make("appsrc", "src");
     GstElement* parse = make("h264parse", "parse");
     GstElement* mux = make("matroskamux", "mux");
     GstElement* split = make("splitmuxsink", "split");
-    gst_bin_add_many(GST_BIN(pipeline_), source_, parse, split, nullptr);
-    g_object_set(source_, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, "max-bytes",
-                 guint64{32} << 20, "emit-signals", FALSE, nullptr);
-    GstCaps* caps = gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream", "alignment",
-                                        G_TYPE_STRING, "au", nullptr);
-    gst_app_src_set_caps(GST_APP_SRC(source_), caps);
-    gst_caps_unref(caps);
+    gst_bin_add_many(GST_BIN(pipeline_), parse, split, nullptr);
     const std::string location = (folder / (name + "-%05d.mkv")).string();
     g_object_set(split, "location", location.c_str(), "max-size-time",
                  static_cast<guint64>(segment_length.count()) * GST_SECOND, "start-index",
                  static_cast<gint>(first_index), "send-keyframe-requests", TRUE, "muxer", mux, nullptr);
-    if (!gst_element_link_many(source_, parse, split, nullptr))
+    if (!gst_element_link(parse, split))
+      throw std::runtime_error("cannot link the recording pipeline of the " + name);
+
+    // The frames enter through a pad of our own, pushed on the recorder's
+    // thread: no source element and no streaming thread of its own (appsrc's
+    // queue and thread hop cost more than the parsing they carried).
+    source_ = gst_pad_new(("frames-" + name).c_str(), GST_PAD_SRC);
+    gst_object_ref_sink(source_);
+    gst_pad_set_element_private(source_, this);
+    gst_pad_set_event_function(source_, &PartyPipeline::on_upstream_event);
+    gst_pad_set_query_function(source_, &PartyPipeline::on_upstream_query);
+    GstPad* parse_sink = gst_element_get_static_pad(parse, "sink");
+    const GstPadLinkReturn linked = gst_pad_link(source_, parse_sink);
+    gst_object_unref(parse_sink);
+    if (linked != GST_PAD_LINK_OK)
       throw std::runtime_error("cannot link the recording pipeline of the " + name);
 
     GstPad* parse_src = gst_element_get_static_pad(parse, "src");
     gst_pad_add_probe(parse_src, GST_PAD_PROBE_TYPE_BUFFER, &PartyPipeline::on_parsed_frame, this, nullptr);
     gst_object_unref(parse_src);
-    GstPad* source_src = gst_element_get_static_pad(source_, "src");
-    gst_pad_add_probe(source_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &PartyPipeline::on_upstream_event, this, nullptr);
-    gst_object_unref(source_src);
 
     GstBus* bus = gst_element_get_bus(pipeline_);
     bus_watch_ = gst_bus_create_watch(bus);
@@ -74,8 +77,20 @@ PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, u
     gst_object_unref(clock);
     gst_element_set_start_time(pipeline_, GST_CLOCK_TIME_NONE);
     gst_element_set_base_time(pipeline_, static_cast<GstClockTime>(origin_ns));
+    // No live source in the pipeline: the state change completes (ASYNC)
+    // when the first frame reaches the file; the pads are active at once.
     if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
       throw std::runtime_error("the recording pipeline of the " + name + " does not start");
+    gst_pad_set_active(source_, TRUE);
+    // The sticky events a source sends first; they travel with the first frame.
+    gst_pad_push_event(source_, gst_event_new_stream_start(("huijian-record-" + name).c_str()));
+    GstCaps* caps = gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream", "alignment",
+                                        G_TYPE_STRING, "au", nullptr);
+    gst_pad_push_event(source_, gst_event_new_caps(caps));
+    gst_caps_unref(caps);
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    gst_pad_push_event(source_, gst_event_new_segment(&segment));
   } catch (...) {
     stop();
     throw;
@@ -98,6 +113,10 @@ void PartyPipeline::stop() noexcept {
     gst_element_set_state(pipeline_, GST_STATE_NULL);
     gst_object_unref(pipeline_);
     pipeline_ = nullptr;
+  }
+  if (source_) {
+    gst_pad_set_active(source_, FALSE);
+    gst_object_unref(source_);  // unlinked as the parser goes with the pipeline
     source_ = nullptr;
   }
 }
@@ -139,7 +158,12 @@ void PartyPipeline::push_pending() {
     return;
   }
   frames_pushed_ = true;
-  gst_app_src_push_buffer_list(GST_APP_SRC(source_), list);  // takes the list
+  // Takes the list. A failure (a write error, say) is also posted on the bus,
+  // where handle_message() stops the recording of this party.
+  const GstFlowReturn flow = gst_pad_push_list(source_, list);
+  if (flow != GST_FLOW_OK && flow != last_flow_)
+    spdlog::warn("[recorder] {}: the pipeline refused frames ({})", to_string(party_), gst_flow_get_name(flow));
+  last_flow_ = flow;
 }
 
 void PartyPipeline::finish() {
@@ -159,7 +183,7 @@ void PartyPipeline::finish() {
     listener_.on_finished(party_);
     return;
   }
-  gst_app_src_end_of_stream(GST_APP_SRC(source_));
+  gst_pad_push_event(source_, gst_event_new_eos());
 }
 
 PartyPipeline::Notes PartyPipeline::take_notes() {
@@ -197,14 +221,32 @@ GstPadProbeReturn PartyPipeline::on_parsed_frame(GstPad*, GstPadProbeInfo* info,
   return GST_PAD_PROBE_OK;
 }
 
-GstPadProbeReturn PartyPipeline::on_upstream_event(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* self = static_cast<PartyPipeline*>(data);
-  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (gst_video_event_is_force_key_unit(event)) {
-    std::lock_guard lock(self->notes_mutex_);
-    self->notes_.keyframe_wanted = true;
+gboolean PartyPipeline::on_upstream_event(GstPad* pad, GstObject*, GstEvent* event) {
+  auto* self = static_cast<PartyPipeline*>(gst_pad_get_element_private(pad));
+  const bool keyframe = gst_video_event_is_force_key_unit(event);
+  gst_event_unref(event);
+  if (!keyframe) return FALSE;
+  std::lock_guard lock(self->notes_mutex_);
+  self->notes_.keyframe_wanted = true;
+  return TRUE;
+}
+
+gboolean PartyPipeline::on_upstream_query(GstPad*, GstObject*, GstQuery* query) {
+  switch (GST_QUERY_TYPE(query)) {
+    case GST_QUERY_LATENCY:
+      // A live source that adds no latency of its own.
+      gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_CAPS: {
+      GstCaps* caps = gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream",
+                                          "alignment", G_TYPE_STRING, "au", nullptr);
+      gst_query_set_caps_result(query, caps);
+      gst_caps_unref(caps);
+      return TRUE;
+    }
+    default:
+      return FALSE;
   }
-  return GST_PAD_PROBE_OK;
 }
 
 gboolean PartyPipeline::on_bus_message(GstBus*, GstMessage* message, gpointer data) {

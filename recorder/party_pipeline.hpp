@@ -1,12 +1,15 @@
 #pragma once
 // The GStreamer pipeline that writes one party's video to Matroska segments:
-//   appsrc (whole H.264 access units) ! h264parse
+//   a pad of ours (whole H.264 access units) ! h264parse
 //   ! splitmuxsink (matroskamux, a new file every segment_seconds)
 // No decoding, no transcoding. The party's RTP packets never enter
 // GStreamer: push() hands them to an H264Depacketizer on the recorder's
 // thread, which reorders them, gives up on the lost ones and rebuilds the
 // frames (see recorder/h264_depacketizer.hpp); GStreamer gets one buffer per
-// frame, not one per packet, and no jitter buffer thread. A frame's time is
+// frame, not one per packet, and no jitter buffer thread. The frames are
+// pushed on the recorder's thread through the parser into splitmuxsink's
+// queue, whose thread writes the files; splitmuxsink only holds the pusher
+// back when two whole GOPs wait for a stalled writer. A frame's time is
 // its RTP time anchored on when the relay received it, counted from the
 // recording's origin, which is also the pipeline's base time: both parties'
 // files share one timeline.
@@ -66,7 +69,7 @@ class PartyPipeline {
   // Gives up on holes older than the depacketizer's wait (measured against
   // the steady clock now, so a stream that stops behind a hole still gets its
   // last frames written), then hands the frames collected to the pipeline in
-  // one buffer list: one wake-up of its streaming thread per drain.
+  // one buffer list per drain.
   void flush();
   // Ends the stream: the complete frames are written, the last segment is
   // closed, then on_finished().
@@ -78,7 +81,8 @@ class PartyPipeline {
 
  private:
   static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
-  static GstPadProbeReturn on_upstream_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static gboolean on_upstream_event(GstPad* pad, GstObject* parent, GstEvent* event);
+  static gboolean on_upstream_query(GstPad* pad, GstObject* parent, GstQuery* query);
   static GstPadProbeReturn on_parsed_frame(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   void handle_message(GstMessage* message);
   void on_access_unit(const H264Depacketizer::AccessUnit& au);
@@ -89,17 +93,18 @@ class PartyPipeline {
   std::int64_t origin_ns_;
   Listener& listener_;
   GstElement* pipeline_ = nullptr;  // owned
-  GstElement* source_ = nullptr;    // borrowed from the pipeline
+  GstPad* source_ = nullptr;        // owned; linked to the parser's sink pad
   GSource* bus_watch_ = nullptr;
   H264Depacketizer depacketizer_;
   GstBufferList* pending_ = nullptr;  // owned; the frames completed since the last flush()
-  bool frames_pushed_ = false;        // a frame reached appsrc: a segment may be open
+  bool frames_pushed_ = false;        // a frame was pushed: a segment may be open
+  GstFlowReturn last_flow_ = GST_FLOW_OK;
   bool finishing_ = false;
   bool failed_ = false;
   unsigned next_index_;
   std::mutex notes_mutex_;  // also written on the pipeline's streaming thread
   Notes notes_;
-  // On the parser's streaming thread only. The frames handed to appsrc have
+  // On the parser's streaming thread only. The frames pushed have
   // rising times, but h264parse cuts a buffer it reads as two pictures (a
   // sender's AU that H.264 counts as two) and guesses the second half's time
   // one frame duration on, which may pass the next frame's; splitmuxsink
