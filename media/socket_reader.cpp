@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <string>
 #include <system_error>
 
 namespace huijian::media {
@@ -28,6 +30,19 @@ std::map<GMainContext*, std::weak_ptr<SocketReader>>& registry() {
   return r;
 }
 
+// The reader that polls for GLib on this thread (the first one made here).
+thread_local std::weak_ptr<SocketReader> t_poller;
+
+// The epoll token of the context's wake-up descriptor; client tokens count up from 1.
+constexpr std::uint64_t kWakeupToken = ~std::uint64_t{0};
+
+bool is_eventfd(int fd) {
+  char target[64] = {};
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+  return n > 0 && std::strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
 }  // namespace
 
 std::shared_ptr<SocketReader> SocketReader::for_context(GMainContext* context) {
@@ -36,6 +51,10 @@ std::shared_ptr<SocketReader> SocketReader::for_context(GMainContext* context) {
   if (auto existing = slot.lock()) return existing;
   std::shared_ptr<SocketReader> made(new SocketReader(context));
   slot = made;
+  if (!t_poller.lock()) {
+    t_poller = made;
+    g_main_context_set_poll_func(context, &SocketReader::poll_context);
+  }
   return made;
 }
 
@@ -98,11 +117,79 @@ gboolean SocketReader::dispatch(GSource* source, GSourceFunc, gpointer) {
   return G_SOURCE_CONTINUE;
 }
 
+gint SocketReader::poll_context(GPollFD* fds, guint count, gint timeout) {
+  if (const auto reader = t_poller.lock()) {
+    const int n = reader->poll_for_glib(fds, count, timeout);
+    if (n >= 0) return n;
+    ++reader->glib_polls_;
+  }
+  return g_poll(fds, count, timeout);
+}
+
+int SocketReader::poll_for_glib(GPollFD* fds, guint count, gint timeout) noexcept {
+  // GLib polls its wake-up descriptor at the default priority, as this
+  // source's: when this set is polled, so is the wake-up descriptor, and a
+  // set of two is the pair.
+  if (count != 2 || wakeup_refused_) return -1;
+  const int mine = fds[0].fd == epoll_fd_ ? 0 : (fds[1].fd == epoll_fd_ ? 1 : -1);
+  if (mine < 0) return -1;
+  GPollFD& set = fds[mine];
+  GPollFD& other = fds[1 - mine];
+  if (other.events != G_IO_IN) return -1;
+  if (other.fd != wakeup_fd_) {
+    if (wakeup_fd_ >= 0 || !adopt_wakeup(other.fd)) return -1;
+  }
+  const int n = ::epoll_wait(epoll_fd_, ready_.data(), kEvents, timeout);
+  if (n < 0) {
+    ready_count_ = 0;
+    if (errno != EINTR) return -1;
+    set.revents = other.revents = 0;
+    return 0;
+  }
+  ++epoll_waits_;
+  int sockets = 0;
+  bool woken = false;
+  for (int i = 0; i < n; ++i) {
+    if (ready_[i].data.u64 == kWakeupToken)
+      woken = true;
+    else
+      ready_[sockets++] = ready_[i];
+  }
+  ready_count_ = sockets;
+  set.revents = sockets > 0 ? G_IO_IN : 0;
+  other.revents = woken ? G_IO_IN : 0;
+  return (sockets > 0 ? 1 : 0) + (woken ? 1 : 0);
+}
+
+bool SocketReader::adopt_wakeup(int fd) noexcept {
+  if (!is_eventfd(fd)) {
+    wakeup_refused_ = true;
+    return false;
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeupToken;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    wakeup_refused_ = true;
+    return false;
+  }
+  wakeup_fd_ = fd;
+  return true;
+}
+
 void SocketReader::read_ready() noexcept {
-  constexpr int kEvents = 64;
+  // What the poll found, or (when g_poll() did it) a look at the set now;
+  // both are level-triggered, so a socket left unread is reported again.
   epoll_event events[kEvents];
-  const int n = ::epoll_wait(epoll_fd_, events, kEvents, 0);
-  for (int i = 0; i < n; ++i) read_socket(events[i].data.u64);
+  int n = ready_count_;
+  if (n > 0) {
+    std::memcpy(events, ready_.data(), sizeof(epoll_event) * static_cast<std::size_t>(n));
+    ready_count_ = 0;
+  } else {
+    n = ::epoll_wait(epoll_fd_, events, kEvents, 0);
+  }
+  for (int i = 0; i < n; ++i)
+    if (events[i].data.u64 != kWakeupToken) read_socket(events[i].data.u64);
 }
 
 void SocketReader::read_socket(std::uint64_t token) noexcept {
