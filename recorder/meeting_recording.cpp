@@ -99,11 +99,10 @@ std::string join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-MeetingRecording::MeetingRecording(const RecordingSettings& settings, RecordingStart start, GMainContext* context,
+MeetingRecording::MeetingRecording(const RecordingSettings& settings, RecordingStart start,
                                    const ManifestSigner& signer, Listener& listener)
     : settings_(settings),
       start_(std::move(start)),
-      context_(context),
       signer_(signer),
       listener_(listener),
       folder_(settings.archive_dir / start_.meeting_id),
@@ -171,7 +170,7 @@ void MeetingRecording::start_pipeline(PartyState& p) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(origin_.time_since_epoch()).count();
   try {
     p.pipeline = std::make_unique<PartyPipeline>(p.party, folder_, p.next_index, settings_.segment_length, origin_ns,
-                                                 context_, static_cast<PartyPipeline::Listener&>(*this));
+                                                 static_cast<PartyPipeline::Listener&>(*this));
     p.fault.clear();
   } catch (const std::exception& e) {
     p.fault = e.what();
@@ -254,6 +253,8 @@ void MeetingRecording::tick(Steady::time_point now) {
   for (PartyState* pp : {&lawyer_, &detainee_}) {
     PartyState& p = *pp;
     take_packets(p, now);
+    // May hear of an error (the pipeline moves to dead_) or, after stop(), of the end of the stream.
+    if (p.pipeline) p.pipeline->poll_bus();
     if (end_) continue;
     if (!p.fault.empty() && now >= p.retry_at) {
       start_pipeline(p);
@@ -354,7 +355,7 @@ void MeetingRecording::on_pipeline_error(Party party, const std::string& message
   p.retry_at = now + settings_.retry_after_fault;
   if (p.pipeline) {
     p.next_index = p.pipeline->next_index();
-    dead_.push_back(std::move(p.pipeline));  // not destroyed inside its own bus callback
+    dead_.push_back(std::move(p.pipeline));  // not destroyed while it reads its own bus
   }
   listener_.on_recording_fault(start_.meeting_id, fault());
 }

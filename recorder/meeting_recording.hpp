@@ -64,8 +64,8 @@ class MeetingRecording final : private PartyPipeline::Listener {
   };
 
   // Creates the folder, the journal and both pipelines. Throws std::runtime_error.
-  MeetingRecording(const RecordingSettings& settings, RecordingStart start, GMainContext* context,
-                   const ManifestSigner& signer, Listener& listener);
+  MeetingRecording(const RecordingSettings& settings, RecordingStart start, const ManifestSigner& signer,
+                   Listener& listener);
   ~MeetingRecording() override;
 
   std::shared_ptr<PartyTap> tap(Party party) const { return party_(party).tap; }
@@ -131,7 +131,6 @@ class MeetingRecording final : private PartyPipeline::Listener {
 
   RecordingSettings settings_;
   RecordingStart start_;
-  GMainContext* context_;
   const ManifestSigner& signer_;
   Listener& listener_;
   std::filesystem::path folder_;

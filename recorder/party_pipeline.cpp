@@ -24,8 +24,7 @@ std::int64_t to_ms(GstClockTime t) { return GST_CLOCK_TIME_IS_VALID(t) ? static_
 }  // namespace
 
 PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, unsigned first_index,
-                             std::chrono::seconds segment_length, std::int64_t origin_ns, GMainContext* context,
-                             Listener& listener)
+                             std::chrono::seconds segment_length, std::int64_t origin_ns, Listener& listener)
     : party_(party),
       origin_ns_(origin_ns),
       listener_(listener),
@@ -64,12 +63,10 @@ PartyPipeline::PartyPipeline(Party party, const std::filesystem::path& folder, u
     gst_pad_add_probe(parse_src, GST_PAD_PROBE_TYPE_BUFFER, &PartyPipeline::on_parsed_frame, this, nullptr);
     gst_object_unref(parse_src);
 
-    GstBus* bus = gst_element_get_bus(pipeline_);
-    bus_watch_ = gst_bus_create_watch(bus);
-    gst_object_unref(bus);
-    g_source_set_callback(bus_watch_, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&PartyPipeline::on_bus_message)),
-                          this, nullptr);
-    g_source_attach(bus_watch_, context);
+    // The bus is read by poll_bus() on the recorder's tick rather than
+    // watched: a watch puts one more descriptor in every poll of the
+    // recorder's loop (two per meeting), for a handful of messages a segment.
+    bus_ = gst_element_get_bus(pipeline_);
 
     // One timeline for both parties: running time = steady time - origin.
     GstClock* clock = gst_system_clock_obtain();
@@ -104,10 +101,9 @@ void PartyPipeline::stop() noexcept {
     gst_buffer_list_unref(pending_);
     pending_ = nullptr;
   }
-  if (bus_watch_) {
-    g_source_destroy(bus_watch_);
-    g_source_unref(bus_watch_);
-    bus_watch_ = nullptr;
+  if (bus_) {
+    gst_object_unref(bus_);
+    bus_ = nullptr;
   }
   if (pipeline_) {
     gst_element_set_state(pipeline_, GST_STATE_NULL);
@@ -249,9 +245,15 @@ gboolean PartyPipeline::on_upstream_query(GstPad*, GstObject*, GstQuery* query) 
   }
 }
 
-gboolean PartyPipeline::on_bus_message(GstBus*, GstMessage* message, gpointer data) {
-  static_cast<PartyPipeline*>(data)->handle_message(message);
-  return G_SOURCE_CONTINUE;
+void PartyPipeline::poll_bus() {
+  // Whatever else the bus holds (state changes, stream status, latency) is dropped on the way.
+  constexpr auto kWanted = static_cast<GstMessageType>(GST_MESSAGE_ELEMENT | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  while (bus_) {
+    GstMessage* message = gst_bus_pop_filtered(bus_, kWanted);
+    if (!message) break;
+    handle_message(message);
+    gst_message_unref(message);
+  }
 }
 
 void PartyPipeline::handle_message(GstMessage* message) {

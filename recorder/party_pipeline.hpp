@@ -14,8 +14,8 @@
 // recording's origin, which is also the pipeline's base time: both parties'
 // files share one timeline.
 //
-// Created, fed and destroyed on the recorder's thread, whose GMainContext
-// receives the bus messages. Losses and keyframe requests (the
+// Created, fed and destroyed on the recorder's thread, which reads the bus
+// with poll_bus() on its tick. Losses and keyframe requests (the
 // depacketizer's; splitmuxsink's at a new segment and the frame time guard's
 // after h264parse, which arrive on a streaming thread) are collected by
 // take_notes().
@@ -57,8 +57,7 @@ class PartyPipeline {
   // the steady-clock time of the recording's start. Throws std::runtime_error
   // when the pipeline cannot be built or started.
   PartyPipeline(Party party, const std::filesystem::path& folder, unsigned first_index,
-                std::chrono::seconds segment_length, std::int64_t origin_ns, GMainContext* context,
-                Listener& listener);
+                std::chrono::seconds segment_length, std::int64_t origin_ns, Listener& listener);
   ~PartyPipeline();
   PartyPipeline(const PartyPipeline&) = delete;
   PartyPipeline& operator=(const PartyPipeline&) = delete;
@@ -75,12 +74,14 @@ class PartyPipeline {
   // closed, then on_finished().
   void finish();
   Notes take_notes();
+  // Handles the bus messages posted since the last call (segments opened and
+  // closed, an error, the end of the stream): the listener hears of them here.
+  void poll_bus();
   bool failed() const noexcept { return failed_; }
   // The index the next file would get (after an error, a new pipeline starts there).
   unsigned next_index() const noexcept { return next_index_; }
 
  private:
-  static gboolean on_bus_message(GstBus* bus, GstMessage* message, gpointer self);
   static gboolean on_upstream_event(GstPad* pad, GstObject* parent, GstEvent* event);
   static gboolean on_upstream_query(GstPad* pad, GstObject* parent, GstQuery* query);
   static GstPadProbeReturn on_parsed_frame(GstPad* pad, GstPadProbeInfo* info, gpointer self);
@@ -94,7 +95,7 @@ class PartyPipeline {
   Listener& listener_;
   GstElement* pipeline_ = nullptr;  // owned
   GstPad* source_ = nullptr;        // owned; linked to the parser's sink pad
-  GSource* bus_watch_ = nullptr;
+  GstBus* bus_ = nullptr;           // owned
   H264Depacketizer depacketizer_;
   GstBufferList* pending_ = nullptr;  // owned; the frames completed since the last flush()
   bool frames_pushed_ = false;        // a frame was pushed: a segment may be open

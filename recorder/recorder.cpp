@@ -167,8 +167,8 @@ Recorder::Taps Recorder::start(RecordingStart start) {
   }
   Taps taps = impl_->worker.call([&]() -> Taps {
     try {
-      auto r = std::make_unique<MeetingRecording>(impl_->settings.recording, std::move(start), impl_->worker.context(),
-                                                  impl_->signer, *impl_);
+      auto r = std::make_unique<MeetingRecording>(impl_->settings.recording, std::move(start), impl_->signer,
+                                                  *impl_);
       Taps t{r->tap(Party::Lawyer), r->tap(Party::Detainee)};
       const std::string fault = r->fault();
       {
