@@ -254,40 +254,37 @@ void IceAgent::start_liveness_timer() noexcept {
   heard_ = false;
   last_heard_ = std::chrono::steady_clock::now();
   const auto every = std::max<std::int64_t>(10, std::min(liveness_.consent_every, liveness_.silence_limit / 4).count());
-  liveness_timer_ = g_timeout_source_new(static_cast<guint>(every));
-  g_source_set_callback(liveness_timer_, &IceAgent::on_liveness_tick, this, nullptr);
-  g_source_attach(liveness_timer_, context_);
+  if (!timers_) timers_ = TimerQueue::for_context(context_);
+  liveness_timer_ = timers_->every(std::chrono::milliseconds(every), [this] { return on_liveness_tick(); });
   last_consent_ = last_heard_;  // the first check one interval after the take-over
 }
 
 void IceAgent::stop_liveness_timer() noexcept {
   if (!liveness_timer_) return;
-  g_source_destroy(liveness_timer_);
-  g_source_unref(liveness_timer_);
-  liveness_timer_ = nullptr;
+  timers_->cancel(liveness_timer_);
+  liveness_timer_ = 0;
 }
 
-gboolean IceAgent::on_liveness_tick(gpointer data) {
-  auto* self = static_cast<IceAgent*>(data);
+bool IceAgent::on_liveness_tick() {
   const auto now = std::chrono::steady_clock::now();
-  if (self->heard_) {
-    self->heard_ = false;
-    self->last_heard_ = now;
+  if (heard_) {
+    heard_ = false;
+    last_heard_ = now;
   }
-  if (now - self->last_heard_ >= self->liveness_.silence_limit) {
+  if (now - last_heard_ >= liveness_.silence_limit) {
     spdlog::info("[media] ICE: nothing from the peer for {} s on the selected pair: failed",
-                 std::chrono::duration_cast<std::chrono::seconds>(now - self->last_heard_).count());
-    IceCounters::bump(self->counters_.silent_failed);
-    self->stop_liveness_timer();
-    self->state_ = IceState::Failed;
-    self->listener_.on_ice_state(IceState::Failed);  // may destroy the agent: nothing after this
-    return G_SOURCE_REMOVE;
+                 std::chrono::duration_cast<std::chrono::seconds>(now - last_heard_).count());
+    IceCounters::bump(counters_.silent_failed);
+    stop_liveness_timer();
+    state_ = IceState::Failed;
+    listener_.on_ice_state(IceState::Failed);  // may destroy the agent: nothing after this
+    return false;
   }
-  if (now - self->last_consent_ >= self->liveness_.consent_every) {
-    self->last_consent_ = now;
-    self->send_consent_check();
+  if (now - last_consent_ >= liveness_.consent_every) {
+    last_consent_ = now;
+    send_consent_check();
   }
-  return G_SOURCE_CONTINUE;
+  return true;
 }
 
 void IceAgent::send_consent_check() noexcept {

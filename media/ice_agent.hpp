@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "media/socket_reader.hpp"
+#include "media/timer_queue.hpp"
 
 namespace huijian::media {
 
@@ -126,7 +127,7 @@ class IceAgent final : private SocketReader::Client {
   void release_receive() noexcept;
   void start_liveness_timer() noexcept;
   void stop_liveness_timer() noexcept;
-  static gboolean on_liveness_tick(gpointer self);
+  bool on_liveness_tick();
   void send_consent_check() noexcept;
   // SocketReader::Client
   void on_socket_datagram(std::span<const std::uint8_t> datagram, const sockaddr_storage& from,
@@ -163,7 +164,8 @@ class IceAgent final : private SocketReader::Client {
   std::shared_ptr<SocketReader> reader_;
   std::uint64_t reader_token_ = 0;
   Liveness liveness_;
-  GSource* liveness_timer_ = nullptr;
+  std::shared_ptr<TimerQueue> timers_;
+  std::uint64_t liveness_timer_ = 0;  // a token of timers_; 0 when none
   bool heard_ = false;  // something came from the pair since the last tick
   std::chrono::steady_clock::time_point last_heard_{};
   std::chrono::steady_clock::time_point last_consent_{};

@@ -36,12 +36,11 @@ Peer::Peer(std::string id, GMainContext* context, const RelayConfig& config, con
       leg_(counters_, static_cast<DatagramSink&>(*this), config_.video_bitrate_kbps) {}
 
 Peer::~Peer() {
-  for (GSource* timer : {dtls_timer_, feedback_timer_}) {
-    if (timer) {
-      g_source_destroy(timer);
-      g_source_unref(timer);
-    }
+  if (dtls_timer_) {
+    g_source_destroy(dtls_timer_);
+    g_source_unref(dtls_timer_);
   }
+  if (feedback_timer_) timers_->cancel(feedback_timer_);
 }
 
 std::string Peer::accept_offer(const std::string& offer_sdp) {
@@ -260,17 +259,11 @@ bool Peer::send(std::span<const std::uint8_t> datagram) noexcept {
 
 void Peer::start_feedback_timer() {
   if (feedback_timer_) return;
-  feedback_timer_ = g_timeout_source_new(1000);
-  g_source_set_callback(
-      feedback_timer_,
-      [](gpointer data) -> gboolean {
-        auto* self = static_cast<Peer*>(data);
-        if (Clock::now() - self->leg_.last_forwarded_remb() > std::chrono::milliseconds(2500))
-          self->leg_.send_own_remb();
-        return G_SOURCE_CONTINUE;
-      },
-      this, nullptr);
-  g_source_attach(feedback_timer_, context_);
+  if (!timers_) timers_ = TimerQueue::for_context(context_);
+  feedback_timer_ = timers_->every(std::chrono::seconds(1), [this] {
+    if (Clock::now() - leg_.last_forwarded_remb() > std::chrono::milliseconds(2500)) leg_.send_own_remb();
+    return true;
+  });
 }
 
 void Peer::on_dtls_send(std::span<const std::uint8_t> datagram) {

@@ -105,7 +105,8 @@ class Peer final : private IceAgent::Listener, private DtlsTransport::Listener, 
   bool dtls_client_ = false;
   bool dtls_started_ = false;
   GSource* dtls_timer_ = nullptr;
-  GSource* feedback_timer_ = nullptr;
+  std::shared_ptr<TimerQueue> timers_;
+  std::uint64_t feedback_timer_ = 0;  // a token of timers_; 0 when none
   // DTLS datagrams written before ICE has a selected pair (a client may send
   // its ClientHello as soon as its own check succeeds, before ours does); sent
   // when ICE connects instead of waiting a whole retransmission timeout.
