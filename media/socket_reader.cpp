@@ -6,10 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <string>
 #include <system_error>
+
+#include "media/context_registry.hpp"
 
 namespace huijian::media {
 
@@ -19,16 +19,6 @@ struct ReaderSource {
   GSource base;
   SocketReader* reader;
 };
-
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-std::map<GMainContext*, std::weak_ptr<SocketReader>>& registry() {
-  static std::map<GMainContext*, std::weak_ptr<SocketReader>> r;
-  return r;
-}
 
 // The reader that polls for GLib on this thread (the first one made here).
 thread_local std::weak_ptr<SocketReader> t_poller;
@@ -46,16 +36,18 @@ bool is_eventfd(int fd) {
 }  // namespace
 
 std::shared_ptr<SocketReader> SocketReader::for_context(GMainContext* context) {
-  std::lock_guard lock(registry_mutex());
-  auto& slot = registry()[context];
-  if (auto existing = slot.lock()) return existing;
-  std::shared_ptr<SocketReader> made(new SocketReader(context));
-  slot = made;
-  if (!t_poller.lock()) {
-    t_poller = made;
+  static ContextRegistry<SocketReader> registry;
+  bool fresh = false;
+  auto reader = registry.get(context, [&] {
+    fresh = true;
+    return std::shared_ptr<SocketReader>(new SocketReader(context));
+  });
+  // The first reader made on this thread polls for GLib here (for_context is called on the context's thread).
+  if (fresh && !t_poller.lock()) {
+    t_poller = reader;
     g_main_context_set_poll_func(context, &SocketReader::poll_context);
   }
-  return made;
+  return reader;
 }
 
 SocketReader::SocketReader(GMainContext* context)

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <exception>
-#include <mutex>
+#include <vector>
+
+#include "media/context_registry.hpp"
 
 namespace huijian::media {
 
@@ -15,25 +17,11 @@ struct QueueSource {
   TimerQueue* queue;
 };
 
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-std::map<GMainContext*, std::weak_ptr<TimerQueue>>& registry() {
-  static std::map<GMainContext*, std::weak_ptr<TimerQueue>> r;
-  return r;
-}
-
 }  // namespace
 
 std::shared_ptr<TimerQueue> TimerQueue::for_context(GMainContext* context) {
-  std::lock_guard lock(registry_mutex());
-  auto& slot = registry()[context];
-  if (auto existing = slot.lock()) return existing;
-  std::shared_ptr<TimerQueue> made(new TimerQueue(context));
-  slot = made;
-  return made;
+  static ContextRegistry<TimerQueue> registry;
+  return registry.get(context, [context] { return std::shared_ptr<TimerQueue>(new TimerQueue(context)); });
 }
 
 TimerQueue::TimerQueue(GMainContext* context) {
