@@ -114,6 +114,9 @@ gint SocketReader::poll_context(GPollFD* fds, guint count, gint timeout) {
     const int n = reader->poll_for_glib(fds, count, timeout);
     if (n >= 0) return n;
     ++reader->glib_polls_;
+    // What an earlier epoll_wait() found and no dispatch took is out of date
+    // now: the dispatch after this poll looks at the set afresh.
+    reader->ready_count_ = 0;
   }
   return g_poll(fds, count, timeout);
 }
