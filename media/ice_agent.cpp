@@ -20,6 +20,7 @@ IceAgent::IceAgent(GMainContext* context, const std::vector<std::string>& local_
       context_(context),
       agent_(nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE)),
       role_(role),
+      sender_(UdpSender::for_context(context)),
       counters_(counters ? *counters : own_counters_) {
   if (!agent_) throw IceError("could not create the ICE agent");
   stun_agent_init(&stun_agent_, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
@@ -64,6 +65,7 @@ IceAgent::~IceAgent() {
   }
   if (reader_token_) reader_->remove(reader_token_);
   reader_token_ = 0;
+  sender_->flush();  // nothing queued may name the socket once libnice closes it
   selected_fd_ = -1;
   selected_socket_.reset();
   if (agent_) {
@@ -110,9 +112,8 @@ void IceAgent::add_remote_candidate(const std::string& candidate) {
 
 bool IceAgent::send(std::span<const std::uint8_t> datagram) noexcept {
   if (selected_fd_ >= 0) {
-    const ssize_t sent = ::sendto(selected_fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                                  reinterpret_cast<const sockaddr*>(&selected_remote_), selected_remote_length_);
-    return sent == static_cast<ssize_t>(datagram.size());
+    return sender_->send(selected_fd_, reinterpret_cast<const sockaddr*>(&selected_remote_), selected_remote_length_,
+                         datagram);
   }
   gint sent = nice_agent_send(agent_.get(), stream_id_, kComponent, static_cast<guint>(datagram.size()),
                               reinterpret_cast<const gchar*>(datagram.data()));
@@ -141,6 +142,7 @@ void IceAgent::refresh_selected_pair() noexcept {
 }
 
 void IceAgent::refresh_selected_socket() noexcept {
+  if (selected_fd_ >= 0) sender_->flush();  // the socket given up may close
   selected_fd_ = -1;
   selected_socket_.reset();
   selected_remote_length_ = 0;
@@ -299,8 +301,8 @@ void IceAgent::send_consent_check() noexcept {
       username.size(), reinterpret_cast<const std::uint8_t*>(remote_password_.data()), remote_password_.size(),
       false, role_ == Role::Controlling, kPriority, tie_breaker_, nullptr, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
   if (length == 0) return;
-  ::sendto(selected_fd_, buffer, length, MSG_DONTWAIT | MSG_NOSIGNAL,
-           reinterpret_cast<const sockaddr*>(&selected_remote_), selected_remote_length_);
+  sender_->send(selected_fd_, reinterpret_cast<const sockaddr*>(&selected_remote_), selected_remote_length_,
+                std::span<const std::uint8_t>(buffer, length));
   IceCounters::bump(counters_.consent_sent);
 }
 
@@ -382,8 +384,8 @@ void IceAgent::answer_stun(std::span<const std::uint8_t> datagram, const sockadd
     IceCounters::bump(counters_.stun_ignored);
     return;
   }
-  ::sendto(selected_fd_, buffer, length, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&from),
-           from_length);
+  sender_->send(selected_fd_, reinterpret_cast<const sockaddr*>(&from), from_length,
+                std::span<const std::uint8_t>(buffer, length));
   IceCounters::bump(counters_.consent_answered);
   heard_ = true;
   // The controlling side nominated another path (a terminal that moved): media follows it.

@@ -38,6 +38,7 @@
 
 #include "media/socket_reader.hpp"
 #include "media/timer_queue.hpp"
+#include "media/udp_sender.hpp"
 
 namespace huijian::media {
 
@@ -103,9 +104,11 @@ class IceAgent final : private SocketReader::Client {
   void add_remote_candidate(const std::string& candidate);
 
   // Sends one datagram on the selected pair; false if not connected or the socket refused it.
-  // Once a pair is selected this is one sendto() on the pair's own UDP socket
-  // (libnice's socket, libnice's remote address): libnice's per-send agent
-  // lock and stream lookup and GIO's message assembly are skipped.
+  // Once a pair is selected this goes through the worker's UdpSender on the
+  // pair's own UDP socket (libnice's socket, libnice's remote address): one
+  // sendto(), or a request of the batch the socket reader opens around each
+  // wake-up. libnice's per-send agent lock and stream lookup and GIO's
+  // message assembly are skipped.
   bool send(std::span<const std::uint8_t> datagram) noexcept;
   bool connected() const noexcept { return state_ == IceState::Connected; }
   // True once the selected pair's socket is read by the worker's SocketReader instead of libnice.
@@ -157,6 +160,7 @@ class IceAgent final : private SocketReader::Client {
   sockaddr_storage selected_remote_{};
   socklen_t selected_remote_length_ = 0;
   Role role_;
+  std::shared_ptr<UdpSender> sender_;
   bool ready_ = false;  // libnice said READY: checks done, a pair nominated
   GSource* take_over_ = nullptr;
   // libnice's socket sources move here, a context nobody iterates, when the socket is taken over.

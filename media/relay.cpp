@@ -9,6 +9,7 @@
 #include "media/media_worker.hpp"
 #include "media/peer.hpp"
 #include "media/relay_counters.hpp"
+#include "media/udp_sender.hpp"
 #include "media/video_tap.hpp"
 
 namespace huijian::media {
@@ -29,6 +30,8 @@ struct Relay::Impl {
   struct Worker {
     std::unique_ptr<MediaWorker> thread;
     RelayCounterSet counters;
+    // The worker's one sender, kept for the worker's life (not made again for each first peer).
+    std::shared_ptr<UdpSender> sender;
     std::map<std::string, std::unique_ptr<Peer>> peers;  // touched on the worker thread only
     std::size_t meetings = 0;
   };
@@ -47,6 +50,7 @@ struct Relay::Impl {
     for (unsigned i = 0; i < n; ++i) {
       auto w = std::make_unique<Worker>();
       w->thread = std::make_unique<MediaWorker>("media-" + std::to_string(i));
+      w->sender = UdpSender::for_context(w->thread->context());
       workers.push_back(std::move(w));
     }
   }
@@ -279,7 +283,15 @@ RelayCounters Relay::counters() const {
     peers = impl_->peer_worker.size();
   }
   out.peers_open = peers;
-  for (auto& w : impl_->workers) w->counters.add_to(out);
+  auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  for (auto& w : impl_->workers) {
+    w->counters.add_to(out);
+    const UdpSender::Counters& sent = w->sender->counters();
+    out.udp_sent_at_once += get(sent.sent_at_once);
+    out.udp_sent_batched += get(sent.sent_batched);
+    out.udp_send_batches += get(sent.flushes);
+    out.udp_send_failed += get(sent.failed);
+  }
   return out;
 }
 

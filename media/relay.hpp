@@ -85,6 +85,13 @@ struct RelayCounters {
   // terminal fell silent (nothing heard for 30 s) after the take-over.
   std::uint64_t ice_consent_sent = 0;
   std::uint64_t ice_silent_failed = 0;
+  // Datagrams sent once ICE is done (docs/architecture.md, "Sending"): one
+  // sendto() each, or in io_uring batches (one system call per batch); and
+  // those the kernel refused (a full socket buffer), which are dropped.
+  std::uint64_t udp_sent_at_once = 0;
+  std::uint64_t udp_sent_batched = 0;
+  std::uint64_t udp_send_batches = 0;
+  std::uint64_t udp_send_failed = 0;
 };
 
 class Relay {

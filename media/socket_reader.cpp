@@ -51,7 +51,8 @@ std::shared_ptr<SocketReader> SocketReader::for_context(GMainContext* context) {
 }
 
 SocketReader::SocketReader(GMainContext* context)
-    : buffers_(std::make_unique<std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch>>()),
+    : sender_(UdpSender::for_context(context)),
+      buffers_(std::make_unique<std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch>>()),
       messages_(std::make_unique<mmsghdr[]>(kBatch)) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
@@ -176,6 +177,7 @@ void SocketReader::read_ready() noexcept {
   // What the poll found, or (when g_poll() did it) a look at the set now;
   // both are level-triggered, so a socket left unread is reported again.
   epoll_event events[kEvents];
+  const UdpSendBatch batch(*sender_);
   int n = ready_count_;
   if (n > 0) {
     std::memcpy(events, ready_.data(), sizeof(epoll_event) * static_cast<std::size_t>(n));

@@ -31,6 +31,8 @@
 #include <span>
 #include <unordered_map>
 
+#include "media/udp_sender.hpp"
+
 struct mmsghdr;
 
 namespace huijian::media {
@@ -84,6 +86,8 @@ class SocketReader : public std::enable_shared_from_this<SocketReader> {
   };
   int epoll_fd_ = -1;
   GSource* source_ = nullptr;
+  // What the clients send while a wake-up's datagrams are handed out leaves in one batch.
+  std::shared_ptr<UdpSender> sender_;
   std::unordered_map<std::uint64_t, Entry> entries_;
   std::uint64_t next_token_ = 1;
   std::uint64_t reading_ = 0;  // the token whose datagrams are being handed out

@@ -551,7 +551,11 @@ HttpReply HttpApi::handle_api(const HttpRequest& req, std::string_view path, std
                    {"ice_stun_ignored", c.ice_stun_ignored},
                    {"ice_foreign_dropped", c.ice_foreign_dropped},
                    {"ice_consent_sent", c.ice_consent_sent},
-                   {"ice_silent_failed", c.ice_silent_failed}};
+                   {"ice_silent_failed", c.ice_silent_failed},
+                   {"udp_sent_at_once", c.udp_sent_at_once},
+                   {"udp_sent_batched", c.udp_sent_batched},
+                   {"udp_send_batches", c.udp_send_batches},
+                   {"udp_send_failed", c.udp_send_failed}};
     }
     json recorder = recorder_inputs_ ? recorder_inputs_() : json(nullptr);
     return json_response(req, http::status::ok, json{{"relay", std::move(relay)}, {"recorder", std::move(recorder)}});

@@ -256,6 +256,9 @@ check(relay.get("ice_consent_answered", 0) >= 1,
       f"the relay answered consent checks after the take-over: {relay.get('ice_consent_answered')}")
 check(relay.get("ice_foreign_dropped", 1) == 0,
       f"no datagram came from a stranger: {relay.get('ice_foreign_dropped')}")
+check(relay.get("udp_sent_batched", 0) > 0 and relay.get("udp_send_batches", 0) > 0,
+      f"the relay forwarded in io_uring batches: {relay.get('udp_sent_batched')} datagrams "
+      f"in {relay.get('udp_send_batches')} batches, {relay.get('udp_sent_at_once')} sent at once")
 
 print(f"time to first remote frame: Chromium {lawyer.get('time_to_first_remote_frame_ms')} ms, "
       f"native {detainee.get('time_to_first_remote_frame_ms')} ms")
