@@ -57,7 +57,7 @@ bool UdpSender::send(int fd, const sockaddr* to, socklen_t to_length,
                      std::span<const std::uint8_t> datagram) noexcept {
   if (depth_ > 0 && ring_ && datagram.size() <= kMaxDatagram && to_length <= sizeof(sockaddr_storage)) {
     if (free_.empty()) flush();
-    if (!free_.empty()) return queue(fd, to, to_length, datagram);
+    if (!free_.empty() && queue(fd, to, to_length, datagram)) return true;
   }
   const ssize_t sent = ::sendto(fd, datagram.data(), datagram.size(), kSendFlags, to, to_length);
   if (sent == static_cast<ssize_t>(datagram.size())) {

@@ -2,7 +2,8 @@
 // on 127.0.0.1 reach the client whether the context waits with one
 // epoll_wait() (only the reader's set and GLib's wake-up descriptor to watch)
 // or with g_poll() (a pipe watched as well); a wake-up from another thread
-// ends a blocking wait; a timer still fires.
+// ends a blocking wait; a timer still fires; bursts on many sockets come
+// whole and in order, and a client that removes its socket gets no more.
 #include "media/socket_reader.hpp"
 
 #include <arpa/inet.h>
@@ -154,6 +155,107 @@ TEST_CASE("socket reader: one epoll_wait serves as GLib's poll, and g_poll() tak
         ::close(pipe_fds[1]);
         ::close(a);
         ::close(b);
+      }
+      g_main_context_pop_thread_default(context);
+      g_main_context_unref(context);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }).join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+namespace {
+
+struct Recorder : SocketReader::Client {
+  struct Got {
+    std::string text;
+    std::uint16_t from_port;
+    socklen_t from_length;
+  };
+  std::vector<Got> got;
+  SocketReader* reader = nullptr;
+  std::uint64_t remove_on_first = 0;  // a token to remove when the first datagram comes
+  void on_socket_datagram(std::span<const std::uint8_t> d, const sockaddr_storage& from,
+                          socklen_t from_length) noexcept override {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(from);
+    got.push_back({std::string(d.begin(), d.end()), ntohs(in.sin_port), from_length});
+    if (remove_on_first && reader) {
+      reader->remove(remove_on_first);
+      remove_on_first = 0;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("socket reader: bursts on many sockets arrive whole and in order, with their senders' addresses") {
+  std::exception_ptr failure;
+  std::thread([&failure] {
+    try {
+      GMainContext* context = g_main_context_new();
+      g_main_context_push_thread_default(context);
+      {
+        GSource* tick = g_timeout_source_new(20);
+        g_source_set_callback(tick, &keep_going, nullptr, nullptr);
+        g_source_attach(tick, context);
+        auto reader = SocketReader::for_context(context);
+        sockaddr_in a_address{};
+        const int a = loopback_socket(a_address);
+
+        constexpr int kSockets = 10;
+        constexpr int kEach = 5;
+        std::vector<int> fds;
+        std::vector<sockaddr_in> addresses(kSockets);
+        std::vector<Recorder> recorders(kSockets);
+        std::vector<std::uint64_t> tokens;
+        for (int i = 0; i < kSockets; ++i) {
+          fds.push_back(loopback_socket(addresses[static_cast<std::size_t>(i)]));
+          tokens.push_back(reader->add(fds.back(), recorders[static_cast<std::size_t>(i)]));
+        }
+        // The last client removes its own socket at its first datagram: the
+        // rest of what that socket holds is not handed out.
+        Recorder& quitter = recorders.back();
+        quitter.reader = reader.get();
+        quitter.remove_on_first = tokens.back();
+
+        // Everything is queued before the context runs: one wake-up finds all of it.
+        for (int k = 0; k < kEach; ++k)
+          for (int i = 0; i < kSockets; ++i)
+            send_to(a, addresses[static_cast<std::size_t>(i)], std::to_string(i) + ":" + std::to_string(k));
+        // A datagram longer than the reader takes is dropped and counted; the one after it comes.
+        send_to(a, addresses[0], std::string(SocketReader::kMaxDatagram + 1, 'x'));
+        send_to(a, addresses[0], "0:after");
+
+        auto done = [&] {
+          for (int i = 0; i + 1 < kSockets; ++i)
+            if (recorders[static_cast<std::size_t>(i)].got.size() < static_cast<std::size_t>(i == 0 ? kEach + 1 : kEach))
+              return false;
+          return !quitter.got.empty();
+        };
+        REQUIRE(iterate_until(context, done, std::chrono::seconds(5)));
+        // Late datagrams of the quitter's socket would show in another round.
+        for (int round = 0; round < 5; ++round) g_main_context_iteration(context, FALSE);
+
+        for (int i = 0; i + 1 < kSockets; ++i) {
+          const auto& got = recorders[static_cast<std::size_t>(i)].got;
+          REQUIRE(got.size() == static_cast<std::size_t>(i == 0 ? kEach + 1 : kEach));
+          for (int k = 0; k < kEach; ++k) {
+            CHECK(got[static_cast<std::size_t>(k)].text == std::to_string(i) + ":" + std::to_string(k));
+            CHECK(got[static_cast<std::size_t>(k)].from_port == ntohs(a_address.sin_port));
+            CHECK(got[static_cast<std::size_t>(k)].from_length == sizeof(sockaddr_in));
+          }
+        }
+        CHECK(recorders[0].got.back().text == "0:after");
+        CHECK(reader->truncated() == 1);
+        REQUIRE(quitter.got.size() == 1);
+        CHECK(quitter.got[0].text == std::to_string(kSockets - 1) + ":0");
+
+        for (int i = 0; i + 1 < kSockets; ++i) reader->remove(tokens[static_cast<std::size_t>(i)]);
+        for (int fd : fds) ::close(fd);
+        ::close(a);
+        g_source_destroy(tick);
+        g_source_unref(tick);
       }
       g_main_context_pop_thread_default(context);
       g_main_context_unref(context);
