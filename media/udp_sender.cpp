@@ -98,7 +98,7 @@ void UdpSender::end_batch() noexcept {
 void UdpSender::flush() noexcept {
   if (!ring_) return;
   // A ring without SUBMIT_ALL stops at a request that fails to start; the
-  // rest go in the next round. Each round takes at least one request.
+  // rest go in the next round. What four rounds leave waits for the next flush.
   for (int round = 0; queued_ > 0 && round < 4; ++round) {
     const int submitted = io_uring_submit(ring_.get());
     if (submitted < 0) {
@@ -109,10 +109,8 @@ void UdpSender::flush() noexcept {
     bump(counters_.flushes);
     const unsigned taken = static_cast<unsigned>(submitted) < queued_ ? static_cast<unsigned>(submitted) : queued_;
     queued_ -= taken;
-    in_flight_ += taken;
     reap();
   }
-  if (queued_ > 0) reap();
 }
 
 void UdpSender::reap() noexcept {
@@ -128,7 +126,6 @@ void UdpSender::reap() noexcept {
     else
       bump(counters_.failed);
     free_.push_back(index);
-    if (in_flight_ > 0) --in_flight_;
   }
   io_uring_cq_advance(ring_.get(), seen);
 }

@@ -19,7 +19,8 @@
 // The socket of a queued datagram must stay open until the batch ends: its
 // owner calls flush() before it closes or gives up the socket.
 //
-// Created, used and destroyed on the worker's thread.
+// Used on the worker's thread only (the relay makes and drops a worker's
+// sender on its own thread, while the worker has no peers).
 
 #include <glib.h>
 #include <sys/socket.h>
@@ -90,7 +91,6 @@ class UdpSender {
   std::unique_ptr<Slot[]> slots_;
   std::vector<std::uint32_t> free_;  // indices of slots not in the kernel's hands
   unsigned queued_ = 0;              // requests prepared and not yet submitted
-  unsigned in_flight_ = 0;           // submitted requests whose completion was not read
   unsigned depth_ = 0;
   Counters counters_;
 };
