@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "media/udp_sender.hpp"
+
 namespace huijian::media {
 
 namespace {

@@ -36,11 +36,13 @@
 #include <string>
 #include <vector>
 
+#include "media/relaxed_counter.hpp"
 #include "media/socket_reader.hpp"
 #include "media/timer_queue.hpp"
-#include "media/udp_sender.hpp"
 
 namespace huijian::media {
+
+class UdpSender;
 
 class IceError : public std::runtime_error {
  public:
@@ -58,9 +60,7 @@ struct IceCounters {
   std::atomic<std::uint64_t> foreign_dropped{0};     // non-STUN datagrams from an address that is not the pair's
   std::atomic<std::uint64_t> consent_sent{0};        // our own consent checks to peers after the take-over
   std::atomic<std::uint64_t> silent_failed{0};       // pairs failed because the peer fell silent
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  static void bump(RelaxedCounter& c) noexcept { bump_relaxed(c); }
 };
 
 class IceAgent final : private SocketReader::Client {

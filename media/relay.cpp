@@ -283,15 +283,7 @@ RelayCounters Relay::counters() const {
     peers = impl_->peer_worker.size();
   }
   out.peers_open = peers;
-  auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  for (auto& w : impl_->workers) {
-    w->counters.add_to(out);
-    const UdpSender::Counters& sent = w->sender->counters();
-    out.udp_sent_at_once += get(sent.sent_at_once);
-    out.udp_sent_batched += get(sent.sent_batched);
-    out.udp_send_batches += get(sent.flushes);
-    out.udp_send_failed += get(sent.failed);
-  }
+  for (auto& w : impl_->workers) w->counters.add_to(out, w->sender->counters());
   return out;
 }
 

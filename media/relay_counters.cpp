@@ -2,7 +2,7 @@
 
 namespace huijian::media {
 
-void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
+void RelayCounterSet::add_to(RelayCounters& out, const UdpSender::Counters& sent) const noexcept {
   auto get = [](const Counter& c) { return c.load(std::memory_order_relaxed); };
   out.rtp_forwarded += get(rtp_forwarded);
   out.rtcp_forwarded += get(rtcp_forwarded);
@@ -26,6 +26,10 @@ void RelayCounterSet::add_to(RelayCounters& out) const noexcept {
   out.ice_foreign_dropped += get(ice.foreign_dropped);
   out.ice_consent_sent += get(ice.consent_sent);
   out.ice_silent_failed += get(ice.silent_failed);
+  out.udp_sent_at_once += get(sent.sent_at_once);
+  out.udp_sent_batched += get(sent.sent_batched);
+  out.udp_send_batches += get(sent.flushes);
+  out.udp_send_failed += get(sent.failed);
 }
 
 }  // namespace huijian::media

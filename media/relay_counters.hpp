@@ -6,7 +6,9 @@
 #include <cstdint>
 
 #include "media/ice_agent.hpp"
+#include "media/relaxed_counter.hpp"
 #include "media/relay.hpp"
+#include "media/udp_sender.hpp"
 
 namespace huijian::media {
 
@@ -20,8 +22,9 @@ struct RelayCounterSet {
   Counter officer_video_forwarded{0}, officer_audio_sent{0}, officer_voice_forwarded{0}, officer_voice_held{0};
   IceCounters ice;  // the worker's agents, once they read their selected sockets themselves
 
-  static void bump(Counter& c) noexcept { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
-  void add_to(RelayCounters& out) const noexcept;
+  static void bump(Counter& c) noexcept { bump_relaxed(c); }
+  // Adds these and the worker's sender's counters to `out`.
+  void add_to(RelayCounters& out, const UdpSender::Counters& sent) const noexcept;
 };
 
 }  // namespace huijian::media

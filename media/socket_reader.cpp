@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "media/context_registry.hpp"
+#include "media/udp_sender.hpp"
 
 namespace huijian::media {
 

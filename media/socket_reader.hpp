@@ -31,11 +31,11 @@
 #include <span>
 #include <unordered_map>
 
-#include "media/udp_sender.hpp"
-
 struct mmsghdr;
 
 namespace huijian::media {
+
+class UdpSender;
 
 class SocketReader : public std::enable_shared_from_this<SocketReader> {
  public:

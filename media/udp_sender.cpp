@@ -3,6 +3,7 @@
 #include <liburing.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -61,10 +62,10 @@ bool UdpSender::send(int fd, const sockaddr* to, socklen_t to_length,
   }
   const ssize_t sent = ::sendto(fd, datagram.data(), datagram.size(), kSendFlags, to, to_length);
   if (sent == static_cast<ssize_t>(datagram.size())) {
-    bump(counters_.sent_at_once);
+    bump_relaxed(counters_.sent_at_once);
     return true;
   }
-  bump(counters_.failed);
+  bump_relaxed(counters_.failed);
   return false;
 }
 
@@ -106,9 +107,8 @@ void UdpSender::flush() noexcept {
       reap();
       continue;
     }
-    bump(counters_.flushes);
-    const unsigned taken = static_cast<unsigned>(submitted) < queued_ ? static_cast<unsigned>(submitted) : queued_;
-    queued_ -= taken;
+    bump_relaxed(counters_.flushes);
+    queued_ -= std::min(static_cast<unsigned>(submitted), queued_);
     reap();
   }
 }
@@ -122,9 +122,9 @@ void UdpSender::reap() noexcept {
     ++seen;
     if (index >= kSlots) continue;
     if (completion->res == static_cast<int>(slots_[index].length))
-      bump(counters_.sent_batched);
+      bump_relaxed(counters_.sent_batched);
     else
-      bump(counters_.failed);
+      bump_relaxed(counters_.failed);
     free_.push_back(index);
   }
   io_uring_cq_advance(ring_.get(), seen);

@@ -27,11 +27,12 @@
 #include <sys/uio.h>
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
+
+#include "media/relaxed_counter.hpp"
 
 struct io_uring;
 
@@ -47,9 +48,9 @@ class UdpSender {
   UdpSender(const UdpSender&) = delete;
   UdpSender& operator=(const UdpSender&) = delete;
 
-  // Sends `datagram` from socket `fd` to `to`, or queues it inside a batch.
-  // False when it could not be sent (at once) or queued. Must not be called
-  // with a datagram longer than kMaxDatagram inside a batch (it is sent at once).
+  // Sends `datagram` from socket `fd` to `to`, or queues it inside a batch
+  // (one longer than kMaxDatagram is sent at once there too). False when it
+  // could be neither sent nor queued.
   bool send(int fd, const sockaddr* to, socklen_t to_length, std::span<const std::uint8_t> datagram) noexcept;
 
   // Batches nest; the outermost end_batch() flushes.
@@ -66,10 +67,10 @@ class UdpSender {
 
   // Written by the worker's thread only (relaxed atomics, so others may read them).
   struct Counters {
-    std::atomic<std::uint64_t> sent_at_once{0};  // sendto(), outside a batch or without io_uring
-    std::atomic<std::uint64_t> sent_batched{0};  // io_uring requests that sent the whole datagram
-    std::atomic<std::uint64_t> flushes{0};       // io_uring_enter() calls that submitted requests
-    std::atomic<std::uint64_t> failed{0};        // datagrams the kernel refused (full socket buffer, gone peer)
+    RelaxedCounter sent_at_once{0};  // sendto(), outside a batch or without io_uring
+    RelaxedCounter sent_batched{0};  // io_uring requests that sent the whole datagram
+    RelaxedCounter flushes{0};       // io_uring_enter() calls that submitted requests
+    RelaxedCounter failed{0};        // datagrams the kernel refused (full socket buffer, gone peer)
   };
   const Counters& counters() const noexcept { return counters_; }
 
@@ -81,9 +82,6 @@ class UdpSender {
     msghdr header;
     std::uint32_t length;
   };
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
   bool queue(int fd, const sockaddr* to, socklen_t to_length, std::span<const std::uint8_t> datagram) noexcept;
   void reap() noexcept;
 
